@@ -9,6 +9,9 @@ packages=(
   libcpp-httplib-dev libsimdjson-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev
   libssl-dev libxgboost-dev zlib1g-dev nlohmann-json3-dev
+  # libxgboost-dev's CMake config refers to /usr/bin/xgboost, which this
+  # package installs; without it find_package(xgboost) fails.
+  xgboost
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server rabbitmq-server prometheus
   python3 python3-jsonschema python3-yaml shellcheck unzip time

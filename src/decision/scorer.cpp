@@ -1,0 +1,120 @@
+#include "decision/scorer.h"
+
+#include <algorithm>
+
+#include "features/feature_extractor.h"
+#include "model/model.h"
+
+namespace txguard {
+
+std::string_view actionName(Action action) {
+  switch (action) {
+    case Action::kAllow:
+      return "allow";
+    case Action::kReview:
+      return "review";
+    case Action::kBlock:
+      return "block";
+  }
+  return "unknown";
+}
+
+double combineScores(double model_score, double rules_score) {
+  if (model_score < 0) return std::clamp(rules_score, 0.0, 1.0);
+  const double combined = 1.0 - (1.0 - model_score) * (1.0 - rules_score);
+  return std::clamp(combined, 0.0, 1.0);
+}
+
+Scorer::Scorer(const RuleSet& rules, const Model* model, ScorerOptions options)
+    : rules_(rules),
+      model_(model),
+      options_(options),
+      review_threshold_(options.review_threshold),
+      block_threshold_(options.block_threshold) {
+  if (model_ != nullptr) {
+    model_version_ = model_->metadata().version;
+    review_threshold_ = model_->metadata().review_threshold;
+    block_threshold_ = model_->metadata().block_threshold;
+  }
+}
+
+const std::string& Scorer::rulesVersion() const { return rules_.version(); }
+
+void Scorer::prepare(const Transaction& transaction, AccountState& state,
+                     PendingDecision& pending) const {
+  PreviousTransaction& previous = pending.previous;
+  previous.present = state.hasLast();
+  if (previous.present) {
+    previous.id.assign(state.lastId());
+    previous.timestamp_ms = state.lastTimestampMs();
+    previous.amount = state.lastAmount();
+    previous.location.assign(state.lastLocation());
+  }
+
+  computeFeatures(transaction, state, pending.features);
+  rules_.evaluate(pending.features, pending.rules);
+  if (!pending.rules.exclude_from_history) state.record(transaction);
+}
+
+void Scorer::decide(std::span<const Transaction> transactions,
+                    std::span<const PendingDecision> pending, std::vector<Decision>& decisions) {
+  const std::size_t count = transactions.size();
+  decisions.resize(count);
+
+  probabilities_.clear();
+  if (model_ != nullptr && count > 0) {
+    feature_rows_.resize(count);
+    for (std::size_t i = 0; i < count; ++i) feature_rows_[i] = pending[i].features;
+    model_->predict(feature_rows_, probabilities_);
+  }
+
+  flagged_rows_.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    const Transaction& transaction = transactions[i];
+    const PendingDecision& step = pending[i];
+    Decision& decision = decisions[i];
+
+    decision.transaction_id = transaction.id;
+    decision.account_display = transaction.account_display;
+    decision.timestamp_ms = transaction.timestamp_ms;
+    decision.amount = transaction.amount;
+    decision.location = transaction.location;
+    decision.model_version = model_version_;
+    decision.rules_version = rules_.version();
+    decision.label = static_cast<int>(transaction.label);
+    decision.excluded_from_history = step.rules.exclude_from_history;
+
+    decision.model_score = probabilities_.empty() ? -1.0 : probabilities_[i];
+    decision.score = combineScores(decision.model_score, step.rules.score);
+
+    Action action = step.rules.action;
+    if (decision.score >= block_threshold_) {
+      action = Action::kBlock;
+    } else if (decision.score >= review_threshold_ && action == Action::kAllow) {
+      action = Action::kReview;
+    }
+    decision.action = action;
+
+    decision.fired_rules.clear();
+    for (std::uint16_t rule_index : step.rules.fired) {
+      const Rule& rule = rules_.rule(rule_index);
+      decision.fired_rules.push_back(
+          FiredRule{rule.name, rules_.renderReason(rule_index, step.features), rule.score});
+    }
+    decision.top_contributions.clear();
+    if (action != Action::kAllow) flagged_rows_.push_back(i);
+  }
+
+  // Contributions cost far more than a prediction, so only the transactions
+  // an analyst will look at get them.
+  if (model_ != nullptr && !flagged_rows_.empty() && options_.top_contributions > 0) {
+    flagged_features_.clear();
+    for (std::size_t row : flagged_rows_) flagged_features_.push_back(pending[row].features);
+    model_->topContributions(flagged_features_, options_.top_contributions, contributions_);
+    for (std::size_t j = 0; j < flagged_rows_.size(); ++j) {
+      decisions[flagged_rows_[j]].top_contributions = std::move(contributions_[j]);
+    }
+  }
+}
+
+}  // namespace txguard

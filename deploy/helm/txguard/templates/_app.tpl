@@ -146,6 +146,9 @@ Arguments: root, component, autoscaling (the values block).
 */}}
 {{- define "txguard.hpa" -}}
 {{- $autoscaling := .autoscaling -}}
+{{- if lt (int $autoscaling.maxReplicas) (int $autoscaling.minReplicas) -}}
+{{- fail (printf "%s.autoscaling.maxReplicas (%v) is below minReplicas (%v): raise maxReplicas" .component $autoscaling.maxReplicas $autoscaling.minReplicas) -}}
+{{- end -}}
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata:

@@ -67,9 +67,10 @@ class ExpressionCompiler {
 
   void requireType(const Operand& operand, ValueType type, std::string_view operator_text) {
     if (operand.type == type) return;
-    std::string message = "'" + std::string(operator_text) + "' needs " +
-                          std::string(typeName(type)) + ", but this is " +
-                          std::string(typeName(operand.type));
+    std::string message = "'";
+    message += operator_text;
+    message += "' needs " + std::string(typeName(type)) + ", but this is " +
+               std::string(typeName(operand.type));
     if (type == ValueType::kBoolean) message += "; compare it with a value, e.g. `x > 0`";
     throw ExpressionError(operand.column, message);
   }

@@ -23,8 +23,13 @@ bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 std::string describe(const Token& token) {
   if (token.kind == TokenKind::kEnd) return "the end of the expression";
-  if (token.kind == TokenKind::kString) return "the string \"" + std::string(token.text) + "\"";
-  return "'" + std::string(token.text) + "'";
+  // Appending to a std::string, rather than `"'" + std::string(...)`, avoids
+  // GCC 12's false -Wrestrict warning on operator+(const char*, string&&).
+  const bool is_string = token.kind == TokenKind::kString;
+  std::string quoted = is_string ? "the string \"" : "'";
+  quoted += token.text;
+  quoted += is_string ? "\"" : "'";
+  return quoted;
 }
 
 Token Lexer::next() {
@@ -45,33 +50,32 @@ Token Lexer::next() {
 
 Token Lexer::lexNumber(Token token) {
   const std::size_t start = position_;
+  const auto invalid = [&](std::string_view expected) {
+    return ExpressionError(token.column, "invalid number '" +
+                                             std::string(source_.substr(start, position_ - start)) +
+                                             "': expected " + std::string(expected));
+  };
+
   skipDigits();
-  if (position_ < source_.size() && source_[position_] == '.') {
+  if (peek() == '.') {
     ++position_;
-    if (position_ >= source_.size() || !isDigit(source_[position_])) {
-      throw ExpressionError(
-          token.column, "invalid number '" + std::string(source_.substr(start, position_ - start)) +
-                            "': expected digits after the decimal point");
-    }
+    if (!isDigit(peek())) throw invalid("digits after the decimal point");
     skipDigits();
   }
-  if (position_ < source_.size() && (source_[position_] == 'e' || source_[position_] == 'E')) {
+
+  if (peek() == 'e' || peek() == 'E') {
     ++position_;
-    if (position_ < source_.size() && (source_[position_] == '+' || source_[position_] == '-')) {
-      ++position_;
-    }
-    if (position_ >= source_.size() || !isDigit(source_[position_])) {
-      throw ExpressionError(
-          token.column, "invalid number '" + std::string(source_.substr(start, position_ - start)) +
-                            "': expected digits in the exponent");
-    }
+    if (peek() == '+' || peek() == '-') ++position_;
+    if (!isDigit(peek())) throw invalid("digits in the exponent");
     skipDigits();
   }
-  if (position_ < source_.size() && isIdentifierChar(source_[position_])) {
-    throw ExpressionError(position_ + 1, "unexpected '" + std::string(1, source_[position_]) +
+
+  if (peek() != '\0' && isIdentifierChar(peek())) {
+    throw ExpressionError(position_ + 1, "unexpected '" + std::string(1, peek()) +
                                              "' after the number; separate names and numbers "
                                              "with an operator");
   }
+
   token.kind = TokenKind::kNumber;
   token.text = source_.substr(start, position_ - start);
   const auto result =
@@ -182,6 +186,8 @@ Token Lexer::lexOperator(Token token) {
   position_ += length;
   return token;
 }
+
+char Lexer::peek() const { return position_ < source_.size() ? source_[position_] : '\0'; }
 
 void Lexer::skipDigits() {
   while (position_ < source_.size() && isDigit(source_[position_])) ++position_;

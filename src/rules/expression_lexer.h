@@ -57,6 +57,7 @@ class Lexer {
   Token lexWord(Token token);
   Token lexString(Token token);
   Token lexOperator(Token token);
+  char peek() const;  // the next character, or '\0' at the end
   void skipDigits();
 
   std::string_view source_;

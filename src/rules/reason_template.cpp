@@ -64,8 +64,8 @@ std::string ReasonTemplate::render(const FeatureVector& features) const {
 
 std::string formatFeatureValue(float value) {
   if (std::isnan(value)) return "missing";
-  // The longest fixed-notation float is FLT_MAX (39 digits) or the smallest
-  // subnormal ("0." and 45 digits), plus a sign.
+  // The longest outputs are FLT_MAX (39 digits) and the smallest subnormal
+  // ("0." and 45 digits), plus a sign.
   std::array<char, 64> buffer{};
   const auto result =
       std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed);

@@ -178,7 +178,7 @@ class RuleSetParser {
   }
 
   Rule parseRule(const YAML::Node& node, std::size_t position) {
-    const std::string label = "#" + std::to_string(position);
+    const std::string label = std::string("#").append(std::to_string(position));
     if (!node.IsMap()) {
       fail(lineOf(node), "rule " + label + " must be a mapping with `name:` and `when:`");
     }

@@ -35,11 +35,11 @@ struct RuleEvaluation {
   std::vector<std::uint16_t> fired;   // indices of fired rules, in file order
   Action action = Action::kAllow;     // strongest action of the fired rules
   double score = 0.0;                 // sum of the fired rules' scores, capped at 1
-  bool exclude_from_history = false;  // true when any fired rule asks for it
+  bool exclude_from_history = false;  // true when any fired rule sets it
 };
 
-// An immutable, compiled rule set. Reloading builds a new RuleSet; a failed
-// load throws and leaves whatever set the caller holds untouched.
+// An immutable, compiled rule set. Reloading builds a new RuleSet, and a
+// failed load throws, so the caller's current set stays in use.
 class RuleSet {
  public:
   // Indices are stored as std::uint16_t in RuleEvaluation::fired.

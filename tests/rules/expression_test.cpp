@@ -118,7 +118,7 @@ TEST(Expression, LogicalChains) {
 }
 
 TEST(Expression, ShortCircuitKeepsResult) {
-  // The right side would be true; the jump must keep the left side's value.
+  // The right side has the opposite value, so a wrong jump changes the result.
   EXPECT_EQ(eval("false and 1 / 0 > 0"), 0.0);
   EXPECT_EQ(eval("true or 0 / 0 == 0"), 1.0);
   EXPECT_EQ(eval("(false and true) == false"), 1.0);

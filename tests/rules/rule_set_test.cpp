@@ -276,6 +276,10 @@ rules:
 TEST(RuleSetError, BadBoolean) {
   const std::string message = loadError(oneRule("    enabled: maybe\n"));
   EXPECT_THAT(message, HasSubstr("invalid `enabled` 'maybe'; expected true or false"));
+
+  // YAML 1.1 spellings mean different things to different parsers.
+  EXPECT_THAT(loadError(oneRule("    exclude_from_history: yes\n")),
+              HasSubstr("invalid `exclude_from_history` 'yes'"));
 }
 
 TEST(RuleSetError, BadReasonPlaceholder) {

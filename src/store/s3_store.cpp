@@ -1,5 +1,6 @@
 #include "store/s3_store.h"
 
+#include <charconv>
 #include <random>
 #include <thread>
 
@@ -155,14 +156,15 @@ S3Store::HttpResult S3Store::execute(const Call& call) {
 
     // Each attempt is signed anew: S3 rejects a signature older than 15 min,
     // and backoff plus timeouts can add up to that.
+    const std::string timestamp = sigv4::formatTimestamp(std::chrono::system_clock::now());
     sigv4::RequestToSign to_sign{call.method, call.path, call.query, {}, payload_hash};
     to_sign.headers = {{"host", endpoint_.authority},
                        {"x-amz-content-sha256", payload_hash},
-                       {"x-amz-date", sigv4::formatTimestamp(std::chrono::system_clock::now())}};
+                       {"x-amz-date", timestamp}};
     if (!options_.credentials.session_token.empty()) {
       to_sign.headers.emplace_back("x-amz-security-token", options_.credentials.session_token);
     }
-    sigv4::SigningScope scope{options_.region, "s3", to_sign.headers[2].second};
+    sigv4::SigningScope scope{options_.region, "s3", timestamp};
     sigv4::Signature signature = sigv4::signRequest(to_sign, options_.credentials, scope);
 
     s3http::Request request{call.method, url, to_sign.headers, call.body};
@@ -337,7 +339,12 @@ std::optional<ObjectInfo> S3Store::head(const std::string& key) {
   ObjectInfo info{key, 0};
   auto length = result.response.headers.find("content-length");
   if (length != result.response.headers.end()) {
-    info.size_bytes = std::stoull(length->second);
+    const std::string& text = length->second;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), info.size_bytes);
+    if (error != std::errc() || end != text.data() + text.size()) {
+      throw ObjectStoreError("S3 HeadObject s3://" + options_.bucket + "/" + key +
+                             ": invalid Content-Length '" + text + "'");
+    }
   }
   return info;
 }

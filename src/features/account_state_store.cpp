@@ -41,8 +41,11 @@ void InMemoryAccountStateStore::insertKeyBytes(const std::string& key) {
 }
 
 std::size_t InMemoryAccountStateStore::memoryBytesEstimate() const {
-  using Node = std::pair<const std::string, AccountState>;
-  constexpr std::size_t kNodeBytes = sizeof(Node) + sizeof(void*) + sizeof(std::size_t);
+  // A libstdc++ node is the next pointer, padded to the value's alignment,
+  // then the key and state. KeyHash is noexcept, so no hash is cached.
+  using Value = std::pair<const std::string, AccountState>;
+  constexpr std::size_t kAlign = alignof(Value);
+  constexpr std::size_t kNodeBytes = (sizeof(void*) + kAlign - 1) / kAlign * kAlign + sizeof(Value);
   return states_.size() * kNodeBytes + key_heap_bytes_ + states_.bucket_count() * sizeof(void*);
 }
 

@@ -68,10 +68,10 @@ class InMemoryAccountStateStore final : public AccountStateStore {
   std::size_t size() const { return states_.size(); }
   void clear();
 
-  // Estimates the heap bytes the store uses: one node per account (key,
-  // state, next pointer and cached hash), key bytes beyond the string's
-  // inline buffer, and the bucket array. Allocator headers and padding are
-  // not counted, so the real figure is somewhat higher.
+  // Estimates the heap bytes the store uses: one node per account (next
+  // pointer, key and state), key bytes beyond the string's inline buffer,
+  // and the bucket array. Allocator headers are not counted, so the real
+  // figure is somewhat higher.
   std::size_t memoryBytesEstimate() const;
 
  private:

@@ -1,7 +1,7 @@
 // Throughput of the feature stage over a synthetic stream: 100,000 accounts,
 // 1,000,000 transactions in time order, generated in memory from a fixed
-// seed. A fifth of the traffic comes from 1,000 busy accounts, so their
-// rings fill and their windows saturate as on real card data.
+// seed. A fifth of the traffic comes from 1,000 busy accounts, about 200
+// transactions each, so their rings fill and wrap.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -89,7 +89,7 @@ void shiftTimestamps(Stream& input, std::int64_t shift_ms) {
 // The batch loop: look up the account, compute features, record the
 // transaction. After each pass the stream's timestamps move forward by its
 // span (untimed), so later passes stay in time order instead of becoming
-// late events; they are moved back at the end.
+// late events. The timestamps are moved back at the end.
 void BM_ComputeFeaturesAndRecord(benchmark::State& bench) {
   Stream& input = stream();
   InMemoryAccountStateStore store;
@@ -158,7 +158,7 @@ void BM_ComputeFeatures(benchmark::State& bench) {
 BENCHMARK(BM_ComputeFeatures);
 
 // The same transactions, each scored against one of only 1,000 warmed
-// states (about 450 KiB), so the states stay in cache. The difference from
+// states (about 440 KiB), so the states stay in cache. The difference from
 // BM_ComputeFeatures is the cost of loading a state from memory.
 void BM_ComputeFeaturesCachedStates(benchmark::State& bench) {
   constexpr std::size_t kCachedStates = 1'000;

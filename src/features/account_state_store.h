@@ -1,6 +1,6 @@
 // Storage of account states between transactions. The batch CLI keeps them
-// in process (InMemoryAccountStateStore), and the service keeps them in Redis
-// as AccountState::encode() blobs behind the same interface.
+// in process (InMemoryAccountStateStore). A Redis backend for the service
+// implements the same interface on AccountState::encode() blobs.
 #pragma once
 
 #include <cstddef>

@@ -304,8 +304,8 @@ std::optional<BrokerEvent> AmqpConnection::nextEvent(std::chrono::milliseconds t
   auto deadline = std::chrono::steady_clock::now() + timeout;
 
   while (true) {
-    // Frees the memory of frames already copied out; a no-op while the
-    // library still holds queued frames.
+    // Frees the memory of frames already copied out. It does nothing while
+    // the library still keeps queued frames.
     amqp_maybe_release_buffers(state_);
 
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(

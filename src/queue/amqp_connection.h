@@ -108,8 +108,8 @@ class AmqpConnection {
 
  private:
   void requireOpen() const;
-  // Returns when `reply` is normal; otherwise marks the connection or
-  // channel closed (answering the broker's close) and throws.
+  // Returns when `reply` is normal. Otherwise marks the connection or
+  // channel closed, sends close-ok for a close from the broker, and throws.
   void checkReply(const amqp_rpc_reply_t_& reply, const char* operation,
                   const std::string& subject);
   [[noreturn]] void failWithStatus(int status, const char* operation);

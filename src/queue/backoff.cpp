@@ -16,7 +16,8 @@ std::chrono::milliseconds backoffDelay(const BackoffPolicy& policy, int attempt,
                                 std::to_string(policy.cap.count()) + " ms");
   }
 
-  // Doubling stops at the cap, so the product never overflows.
+  // Doubling stops once the ceiling reaches the cap, so it stays below
+  // 2 * cap and cannot overflow for any cap a caller would set.
   std::int64_t ceiling = policy.base.count();
   for (int i = 1; i < attempt && ceiling < policy.cap.count(); ++i) {
     ceiling *= 2;

@@ -22,9 +22,9 @@ using RetryCallback =
 
 // Returns the delay before reconnection attempt `attempt` (1 for the first
 // retry). The ceiling doubles each attempt from `base` up to `cap`, and the
-// delay is drawn uniformly from [ceiling / 2, ceiling]: half the ceiling
-// spreads clients apart, the other half keeps a floor so a dead broker is
-// not polled in a tight loop. Throws std::invalid_argument when attempt < 1,
+// delay is drawn uniformly from [ceiling / 2, ceiling]. The random half
+// spreads clients apart, and the fixed half keeps a dead broker from being
+// polled in a tight loop. Throws std::invalid_argument when attempt < 1,
 // base <= 0 or cap < base.
 std::chrono::milliseconds backoffDelay(const BackoffPolicy& policy, int attempt,
                                        std::mt19937_64& random);

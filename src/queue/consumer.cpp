@@ -127,8 +127,8 @@ std::vector<Delivery> Consumer::receiveBatch(std::size_t max_messages,
           cancelled_by_broker_ = true;
         }
       }
-      // Confirms and returns here are late answers to a deadLetter() that
-      // already timed out; nothing waits for them any more.
+      // Confirms and returns seen here belong to a deadLetter() call that
+      // already timed out, so nothing waits for them any more.
     } catch (const ConnectionLost& error) {
       // Deliveries collected so far died with the connection.
       dropConnection(error.what());

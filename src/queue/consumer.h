@@ -4,10 +4,10 @@
 // ack(). When the connection drops, the broker requeues every unacked
 // message and delivers it again (redelivered flag set, x-delivery-count
 // raised). A delivery tag is valid only on the connection that produced it,
-// so each Delivery carries the connection's generation and ack() of a
-// delivery from an older generation does nothing and returns false; the
-// message then arrives again and the caller's idempotency check skips the
-// work already done.
+// so each Delivery carries the connection's generation. ack() of a delivery
+// from an older generation does nothing and returns false. The message then
+// arrives again, and the caller's idempotency check skips the work already
+// done.
 //
 // Threading: one thread owns a Consumer; see amqp_connection.h.
 #pragma once
@@ -58,13 +58,14 @@ class Consumer {
 
   void setRetryCallback(RetryCallback callback) { on_retry_ = std::move(callback); }
 
-  // Returns up to `max_messages` deliveries: it returns when that many are
+  // Returns up to `max_messages` deliveries. It returns when that many are
   // collected or `max_wait` has passed, whichever comes first, and an empty
-  // vector when none arrived. When the connection is down it reconnects
-  // with backoff (re-declaring, re-setting prefetch and re-consuming), but
-  // never waits past `max_wait` plus one connect timeout; the next call
-  // continues the backoff schedule. After cancel() it returns only what was
-  // already in flight. Throws TopologyError, which retrying cannot fix.
+  // vector means none arrived. When the connection is down it reconnects
+  // with backoff, declaring the topology, prefetch and consumer again. It
+  // never waits past `max_wait` plus one connect timeout, because the next
+  // call continues the backoff schedule. After cancel() it returns only
+  // what was already in flight. Throws TopologyError, which retrying cannot
+  // fix.
   std::vector<Delivery> receiveBatch(std::size_t max_messages, std::chrono::milliseconds max_wait);
 
   // Acks `delivery` (and with `multiple`, every earlier unacked delivery of
@@ -79,16 +80,16 @@ class Consumer {
   // as ack() does.
   bool nack(const Delivery& delivery, bool requeue, bool multiple = false);
 
-  // Moves `delivery` to the dead-letter queue: publishes a copy to the
+  // Moves `delivery` to the dead-letter queue. It publishes a copy to the
   // dead-letter exchange with the headers x-txguard-reason (`reason`),
   // x-txguard-failed-at (UTC, RFC 3339) and x-txguard-delivery-count
-  // (Delivery::deliveryAttempt()), waits for its publisher confirm, and only
-  // then acks the original, so the message is never in neither queue.
-  // Returns true when both steps succeeded, false when the delivery is stale
-  // or the connection dropped (the original will be redelivered, and may
-  // then be dead-lettered twice). Throws QueueError when the broker nacks
-  // or cannot route the copy, and BrokerBusy when the confirm times out;
-  // the original then stays unacked on this connection.
+  // (Delivery::deliveryAttempt()). It waits for the copy's publisher confirm
+  // and only then acks the original, so the message is never in neither
+  // queue. Returns true when both steps succeeded. Returns false when the
+  // delivery is stale or the connection dropped: the original will be
+  // redelivered, and may then be dead-lettered twice. Throws QueueError when
+  // the broker nacks or cannot route the copy, and BrokerBusy when the
+  // confirm times out. The original then stays unacked on this connection.
   bool deadLetter(const Delivery& delivery, std::string_view reason);
 
   // Stops new deliveries (basic.cancel) for a graceful shutdown. Deliveries

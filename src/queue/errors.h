@@ -1,5 +1,5 @@
-// Exceptions raised by the RabbitMQ adapter. Every message names the broker
-// by its masked URL (never the password) and says what to check.
+// Exceptions raised by the RabbitMQ adapter. Messages never contain the
+// password: where they name the broker, they show its URL masked.
 #pragma once
 
 #include <cstdint>
@@ -49,8 +49,8 @@ class TopologyError : public QueueError {
 };
 
 // The broker is applying back-pressure: it blocked the connection (memory or
-// disk alarm) or publisher confirms did not arrive in time. The API answers
-// 429 and the client retries later.
+// disk alarm) or publisher confirms did not arrive in time. The API responds
+// with 429 and the client retries later.
 class BrokerBusy : public QueueError {
  public:
   using QueueError::QueueError;

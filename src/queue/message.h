@@ -58,8 +58,8 @@ struct Delivery {
   std::optional<std::int64_t> deliveryCount() const;
 
   // Returns the 1-based number of this delivery attempt: x-delivery-count
-  // plus one when the header is present; otherwise 2 when `redelivered` is
-  // set (a lower bound) and 1 when it is not.
+  // plus one when the header is present. Without the header it returns 2
+  // when `redelivered` is set, which is a lower bound, and 1 otherwise.
   std::int64_t deliveryAttempt() const;
 };
 

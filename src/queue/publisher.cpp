@@ -64,8 +64,8 @@ void Publisher::dropConnection(const std::string& error) {
 
 void Publisher::drainEvents() {
   // Confirms and returns left over from an earlier batch that timed out
-  // belong to sequence numbers below this batch and are dropped here; the
-  // loop also picks up connection.blocked.
+  // have sequence numbers below this batch, so they are dropped here. The
+  // loop also reads a pending connection.blocked.
   while (connection_->nextEvent(std::chrono::milliseconds(0))) {
   }
 }

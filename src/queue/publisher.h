@@ -34,9 +34,9 @@ struct PublishResult {
   bool allConfirmed() const { return confirmedCount() == outcomes.size(); }
 };
 
-// Confirms did not all arrive within the confirm timeout. result() tells
-// which messages were confirmed; the others may be stored too, so a retry
-// can duplicate them (consumers deduplicate by message id).
+// Confirms did not all arrive within the confirm timeout. result() reports
+// which messages were confirmed. The others may be stored too, so a retry
+// can duplicate them, and consumers deduplicate by message id.
 class ConfirmTimeout : public BrokerBusy {
  public:
   ConfirmTimeout(const std::string& message, PublishResult result)
@@ -75,11 +75,11 @@ class Publisher {
   bool connected() const;
 
   // Publishes `messages` and waits for all their confirms. Returns the
-  // outcome of each message when every confirm arrived. Throws BrokerBusy
-  // before publishing anything when the broker has blocked the connection,
-  // ConfirmTimeout when confirms are missing after the confirm timeout, and
-  // ConnectionLost when the connection fails (nothing in the batch counts as
-  // confirmed then; the next call reconnects).
+  // outcome of each message when every confirm arrived. Throws BrokerBusy,
+  // before publishing anything, when the broker has blocked the connection.
+  // Throws ConfirmTimeout when confirms are still missing after the confirm
+  // timeout. Throws ConnectionLost when the connection fails: nothing in the
+  // batch counts as confirmed then, and the next call reconnects.
   PublishResult publishBatch(std::span<const OutgoingMessage> messages);
 
   const QueueTopology& topology() const { return topology_; }

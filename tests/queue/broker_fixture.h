@@ -22,9 +22,13 @@ class BrokerTest : public ::testing::Test {
  public:
   void SetUp() override {
     const char* env_path = std::getenv("TXGUARD_STACK_ENV");
-    if (env_path == nullptr || !std::filesystem::exists(env_path)) {
-      GTEST_SKIP() << "TXGUARD_STACK_ENV does not name the local stack's env file; run through "
-                      "ctest, whose local_stack fixture starts RabbitMQ";
+    if (env_path == nullptr) {
+      GTEST_SKIP() << "TXGUARD_STACK_ENV is not set; run through ctest, whose local_stack "
+                      "fixture starts RabbitMQ";
+    }
+    if (!std::filesystem::exists(env_path)) {
+      GTEST_FAIL() << "TXGUARD_STACK_ENV names '" << env_path
+                   << "', which does not exist; did scripts/local-stack.sh start succeed?";
     }
     env_path_ = env_path;
     env_ = test_support::readStackEnv(env_path_.string());
@@ -62,7 +66,7 @@ class BrokerTest : public ::testing::Test {
 
   // Runs rabbitmqctl against the stack's node; returns its exit status.
   // NOTE: this repeats how scripts/local-stack.sh runs rabbitmqctl (HOME
-  // holds the Erlang cookie, a private epmd port and a fixed CLI
+  // contains the Erlang cookie, a private epmd port and a fixed CLI
   // distribution port) and must follow it if that changes.
   int rabbitmqctl(const std::string& arguments) {
     std::string command =

@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
           publisher.publishBatch(std::span(messages).subspan(offset, count));
       batch_ms.push_back(secondsSince(batch_start) * 1000);
       if (!result.allConfirmed()) {
-        std::fprintf(stderr, "queue_bench: a batch was not fully confirmed\n");
+        std::fprintf(stderr,
+                     "queue_bench: a batch was nacked or unroutable; check the broker log\n");
         return 1;
       }
     }

@@ -66,8 +66,8 @@ class BrokerTest : public ::testing::Test {
 
   // Runs rabbitmqctl against the stack's node; returns its exit status.
   // NOTE: this repeats how scripts/local-stack.sh runs rabbitmqctl (HOME
-  // contains the Erlang cookie, a private epmd port and a fixed CLI
-  // distribution port) and must follow it if that changes.
+  // for the Erlang cookie, a private epmd port, a fixed CLI distribution
+  // port) and must change when the script does.
   int rabbitmqctl(const std::string& arguments) {
     std::string command =
         "env HOME='" + test_support::requireStackValue(env_, "TXGUARD_STACK_DIR") +

@@ -1,6 +1,6 @@
 // Card numbers (PANs): validation, masking for display, and the keyed hash
 // that turns a card number into the account key the velocity state uses, so
-// that no stored state or log line holds a card number in full.
+// that no stored state or log line contains a card number in full.
 #pragma once
 
 #include <cstddef>
@@ -26,7 +26,7 @@ class PanError : public std::runtime_error {
 inline constexpr std::size_t kMinPanDigits = 11;
 inline constexpr std::size_t kMaxPanDigits = 19;
 
-// Returns true when `digits` is non-empty, holds only ASCII digits and its
+// Returns true when `digits` is non-empty, contains only ASCII digits and its
 // Luhn (mod 10) check digit is right.
 bool passesLuhn(std::string_view digits);
 

@@ -14,79 +14,62 @@ std::string formatLimit(double limit) { return std::to_string(static_cast<int>(l
 
 bool CsvSplitter::split(std::string_view line) {
   fields_.clear();
-  if (line.empty()) {
-    fields_.emplace_back();
-    return true;
-  }
-  if (std::memchr(line.data(), '"', line.size()) != nullptr) return splitQuoted(line);
+  unescaped_.clear();
+  // Unescaped text is never longer than the line, so this reserve keeps
+  // views into unescaped_ valid while it grows.
+  unescaped_.reserve(line.size());
 
-  // Fast path: no quotes, so every delimiter ends a field.
-  std::size_t start = 0;
+  const char* const begin = line.data();
+  const char* const end = begin + line.size();
+  const char* cursor = begin;
   for (;;) {
-    const void* hit = std::memchr(line.data() + start, delimiter_, line.size() - start);
-    if (hit == nullptr) {
-      fields_.push_back(line.substr(start));
-      return true;
+    if (cursor < end && *cursor == '"') {
+      cursor = splitQuoted(line, cursor);
+      if (cursor == nullptr) return false;
+    } else {
+      // memchr (SIMD in glibc) measured faster than a byte loop here, even
+      // on fields of a few bytes.
+      const auto* hit = static_cast<const char*>(
+          std::memchr(cursor, delimiter_, static_cast<std::size_t>(end - cursor)));
+      const char* stop = hit != nullptr ? hit : end;
+      fields_.emplace_back(cursor, static_cast<std::size_t>(stop - cursor));
+      cursor = stop;
     }
-    const auto pos = static_cast<std::size_t>(static_cast<const char*>(hit) - line.data());
-    fields_.push_back(line.substr(start, pos - start));
-    start = pos + 1;
+    if (cursor == end) return true;
+    ++cursor;  // the delimiter
   }
 }
 
-bool CsvSplitter::splitQuoted(std::string_view line) {
-  // Unescaped text is never longer than the line, so this reserve keeps
-  // views into unescaped_ valid while it grows.
-  unescaped_.clear();
-  unescaped_.reserve(line.size());
-
-  std::size_t pos = 0;
+const char* CsvSplitter::splitQuoted(std::string_view line, const char* open_quote) {
+  const std::size_t column = fields_.size() + 1;
+  const auto open = static_cast<std::size_t>(open_quote - line.data());
+  const std::size_t unescaped_start = unescaped_.size();
+  bool escaped = false;
+  std::size_t segment = open + 1;
   for (;;) {
-    const std::size_t column = fields_.size() + 1;
-    if (pos < line.size() && line[pos] == '"') {
-      const std::size_t unescaped_start = unescaped_.size();
-      bool escaped = false;
-      std::size_t segment = pos + 1;
-      std::size_t search = segment;
-      for (;;) {
-        const std::size_t quote = line.find('"', search);
-        if (quote == std::string_view::npos) {
-          error_ = "unterminated quoted field in column " + std::to_string(column);
-          return false;
-        }
-        if (quote + 1 < line.size() && line[quote + 1] == '"') {
-          escaped = true;
-          unescaped_.append(line.substr(segment, quote + 1 - segment));
-          segment = quote + 2;
-          search = segment;
-          continue;
-        }
-        if (escaped) {
-          unescaped_.append(line.substr(segment, quote - segment));
-          fields_.push_back(std::string_view(unescaped_).substr(unescaped_start));
-        } else {
-          fields_.push_back(line.substr(pos + 1, quote - pos - 1));
-        }
-        pos = quote + 1;
-        break;
-      }
-      if (pos == line.size()) return true;
-      if (line[pos] != delimiter_) {
-        error_ = "text after the closing quote of column " + std::to_string(column) +
-                 "; quote the whole field";
-        return false;
-      }
-      ++pos;
+    const std::size_t quote = line.find('"', segment);
+    if (quote == std::string_view::npos) {
+      error_ = "unterminated quoted field in column " + std::to_string(column);
+      return nullptr;
+    }
+    if (quote + 1 < line.size() && line[quote + 1] == '"') {
+      escaped = true;
+      unescaped_.append(line.substr(segment, quote + 1 - segment));
+      segment = quote + 2;
       continue;
     }
-
-    const std::size_t delimiter = line.find(delimiter_, pos);
-    if (delimiter == std::string_view::npos) {
-      fields_.push_back(line.substr(pos));
-      return true;
+    if (escaped) {
+      unescaped_.append(line.substr(segment, quote - segment));
+      fields_.push_back(std::string_view(unescaped_).substr(unescaped_start));
+    } else {
+      fields_.push_back(line.substr(open + 1, quote - open - 1));
     }
-    fields_.push_back(line.substr(pos, delimiter - pos));
-    pos = delimiter + 1;
+    if (quote + 1 < line.size() && line[quote + 1] != delimiter_) {
+      error_ = "text after the closing quote of column " + std::to_string(column) +
+               "; quote the whole field";
+      return nullptr;
+    }
+    return line.data() + quote + 1;
   }
 }
 

@@ -17,9 +17,9 @@
 namespace txguard {
 
 // Splits one CSV line (RFC 4180 quoting: a field may be wrapped in double
-// quotes, inside which the delimiter is literal and "" is one quote).
-// Quoted fields cannot span lines. Allocates only when the line is longer
-// than any line before it.
+// quotes, and inside them the delimiter is literal and "" is one quote).
+// Quoted fields cannot span lines. Allocates only when a line is longer
+// than any line before it or has more fields.
 class CsvSplitter {
  public:
   explicit CsvSplitter(char delimiter) : delimiter_(delimiter) {}
@@ -33,7 +33,9 @@ class CsvSplitter {
   const std::string& error() const { return error_; }
 
  private:
-  bool splitQuoted(std::string_view line);
+  // Splits the quoted field that starts at `open_quote`; returns the
+  // position after its closing quote, or nullptr with error_ set.
+  const char* splitQuoted(std::string_view line, const char* open_quote);
 
   char delimiter_;
   std::vector<std::string_view> fields_;
@@ -75,7 +77,7 @@ class CsvReader : public TransactionReader {
   // Sets the reject reason; returns false so parseRow() can `return fail(...)`.
   bool fail(std::string reason);
 
-  // Marks a column as holding card numbers, so rejected rows mask it, and
+  // Marks a column as containing card numbers, so rejected rows mask it, and
   // sets up the hasher readCardNumber() uses. Throws IngestError when
   // options().pan_hash_key is empty.
   void setCardColumn(std::size_t column);

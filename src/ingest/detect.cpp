@@ -76,8 +76,8 @@ InputFormat detectJson(std::string_view text) {
   if (text[0] == '[') {
     std::size_t next = 1;
     while (next < text.size() && isBlank(text[next])) ++next;
-    // An empty array holds no transactions, so either JSON format reads it;
-    // ACME is the one whose files are arrays.
+    // An empty array contains no transactions, so either JSON format reads
+    // it. ACME is chosen because its files are arrays.
     if (next < text.size() && text[next] == ']') return InputFormat::kAcmeJson;
     if (next < text.size() && text[next] != '{') {
       throwUnknown("the input is a JSON array whose first element is not an object (it starts " +
@@ -129,7 +129,7 @@ InputFormat detectFormat(std::string_view first_bytes) {
   std::string_view text = first_bytes.substr(utf8BomLength(first_bytes));
   std::size_t start = 0;
   while (start < text.size() && isBlank(text[start])) ++start;
-  if (start == text.size()) throwUnknown("the input is empty or holds only blank lines");
+  if (start == text.size()) throwUnknown("the input is empty or contains only blank lines");
   text.remove_prefix(start);
 
   if (text[0] == '[' || text[0] == '{') return detectJson(text);

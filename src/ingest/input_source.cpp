@@ -227,7 +227,7 @@ void checkTextEncoding(std::string_view head, bool complete, std::string_view na
 
   const std::size_t nul = head.find('\0');
   if (nul != std::string_view::npos) {
-    throw IngestError(prefix + "the input holds a NUL byte at offset " + std::to_string(nul) +
+    throw IngestError(prefix + "the input contains a NUL byte at offset " + std::to_string(nul) +
                       " (line " + std::to_string(lineOfOffset(head, nul)) +
                       "), so it is binary or UTF-16 without a byte order mark; "
                       "pass a UTF-8 text file");

@@ -19,7 +19,7 @@ inline constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
 // can parse a line in place (it needs SIMDJSON_PADDING = 64 readable bytes).
 inline constexpr std::size_t kInputPadding = 64;
 
-// Longest line or JSON array element; a longer one means the input is not
+// Maximum size of a line or JSON array element; a longer one means the input is not
 // one of the supported formats, and reading it would exhaust memory.
 inline constexpr std::size_t kMaxRecordBytes = std::size_t{64} << 20;
 
@@ -44,9 +44,9 @@ std::unique_ptr<ByteSource> openFileSource(const std::filesystem::path& path);
 std::unique_ptr<ByteSource> makeMemorySource(std::string_view body);
 
 // A sliding window over a source. Readers scan window(), consume() what they
-// are done with, and call fill() for more bytes; fill() keeps the window's
-// unconsumed bytes (moving them to the buffer's start), so offsets relative
-// to the window stay valid across fill(), but pointers do not.
+// are done with, and call fill() for more bytes. fill() moves the window's
+// unconsumed bytes to the buffer's start, so offsets relative to the window
+// stay valid across fill(), but pointers do not.
 class ChunkedInput {
  public:
   // `name` is the path or "request body", used in error messages.
@@ -97,7 +97,7 @@ class LineReader {
 };
 
 // Throws IngestError (message starting with `name`) when `head`, the first
-// bytes of an input, is UTF-16 or UTF-32, compressed, holds NUL bytes, or is
+// bytes of an input, is UTF-16 or UTF-32, compressed, contains NUL bytes, or is
 // invalid UTF-8. `complete` says whether `head` is the whole input; when it
 // is not, a multi-byte character cut at the end of `head` is fine.
 void checkTextEncoding(std::string_view head, bool complete, std::string_view name);

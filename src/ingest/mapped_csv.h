@@ -1,5 +1,5 @@
 // The column mapping of a mapped CSV input: a YAML file naming the column
-// that holds each canonical field. Internal to the ingest module; the file
+// that contains each canonical field. Internal to the ingest module; the file
 // layout is documented in docs/input-formats.md.
 #pragma once
 

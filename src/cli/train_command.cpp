@@ -71,7 +71,8 @@ LabelledDataset loadDataset(const DatasetOptions& options) {
     reader_options.format = *format;
   }
   reader_options.mapping_file = options.mapping;
-  reader_options.pan_hash_key = resolvePanHashKey(options.pan_key);
+  bool is_demo_key = false;
+  reader_options.pan_hash_key = resolvePanHashKey(options.pan_key, is_demo_key);
   std::filesystem::path rejects(options.rejects);
   if (rejects.has_parent_path()) std::filesystem::create_directories(rejects.parent_path());
   const RuleSet rules = resolveRules(options.rules);

@@ -87,10 +87,15 @@ void Scorer::decide(std::span<const Transaction> transactions,
     decision.model_score = probabilities_.empty() ? -1.0 : probabilities_[i];
     decision.score = combineScores(decision.model_score, step.rules.score);
 
+    // The thresholds are calibrated on what they are compared with: the
+    // model's thresholds on its probability (chosen on held-out data), the
+    // fixed ones on the rules' score when there is no model. A rule's action
+    // is a floor either way.
+    const double thresholded = decision.model_score >= 0 ? decision.model_score : decision.score;
     Action action = step.rules.action;
-    if (decision.score >= block_threshold_) {
+    if (thresholded >= block_threshold_) {
       action = Action::kBlock;
-    } else if (decision.score >= review_threshold_ && action == Action::kAllow) {
+    } else if (thresholded >= review_threshold_ && action == Action::kAllow) {
       action = Action::kReview;
     }
     decision.action = action;

@@ -79,6 +79,8 @@ class Scorer {
 
 // Combines the model's probability and the rules' score as independent
 // evidence: 1 - (1 - p)(1 - r). Without a model, the rules' score alone.
+// This is the score a decision reports; the action comes from the rules'
+// actions and the thresholds (see Scorer::decide).
 double combineScores(double model_score, double rules_score);
 
 }  // namespace txguard

@@ -74,7 +74,8 @@ class Model {
   // `probabilities` is resized to rows.size().
   void predict(std::span<const FeatureVector> rows, std::vector<float>& probabilities) const;
 
-  // SHAP contributions in log-odds, row-major: features().size() + 1 values
+  // Approximate (Saabas) feature contributions in log-odds, row-major:
+  // features().size() + 1 values
   // per row, the last one being the bias. A row's values sum to its margin,
   // log(p / (1 - p)).
   void contributions(std::span<const FeatureVector> rows, std::vector<float>& values) const;

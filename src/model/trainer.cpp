@@ -165,9 +165,13 @@ TimeSplit splitByTime(std::span<const std::int64_t> timestamps_ms, double test_f
 std::vector<std::string> defaultFeatureNames(std::string_view dataset_kind) {
   std::vector<Feature> excluded;
   if (dataset_kind == "paysim") {
-    // PaySim has no coordinates or locations.
+    // PaySim has no coordinates or locations. Its event time is the
+    // simulator's hour counter (`step`), and legitimate rows exist only in
+    // some hours while fraud is spread over all of them, so the time of day
+    // would teach the model the simulator, not fraud.
     excluded = {Feature::location_changed, Feature::distance_from_previous_km,
-                Feature::speed_from_previous_kmh, Feature::distance_from_home_km};
+                Feature::speed_from_previous_kmh, Feature::distance_from_home_km,
+                Feature::hour_of_day, Feature::day_of_week};
   } else if (dataset_kind == "sparkov") {
     // Sparkov has no balances.
     excluded = {Feature::balance_before, Feature::balance_error, Feature::drains_balance,

@@ -77,7 +77,7 @@ void writeAll(int fd, std::string_view body, const fs::path& path) {
 
 }  // namespace
 
-LocalFolderStore::LocalFolderStore(fs::path root) {
+LocalFolderStore::LocalFolderStore(fs::path root, bool sync_writes) : sync_writes_(sync_writes) {
   std::error_code error;
   fs::create_directories(root, error);
   if (error) {
@@ -123,7 +123,7 @@ void LocalFolderStore::put(const std::string& key, std::string_view body,
     writeAll(fd, body, temp);
     // fsync before rename so a crash cannot leave an empty file in place of
     // the old object.
-    if (::fsync(fd) != 0) {
+    if (sync_writes_ && ::fsync(fd) != 0) {
       throw ObjectStoreError("put '" + key + "': fsync of '" + temp.string() +
                              "' failed: " + errnoText(errno));
     }

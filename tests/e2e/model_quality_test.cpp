@@ -1,6 +1,8 @@
 // The shipped models on a held-out time slice of each bundled data set.
-// The floors are measured values rounded down (see docs/model.md), so a
-// regression in features, training or the models shows up here.
+// The floors sit just under the values measured when the models were
+// trained (PaySim: PR-AUC 1.0000, ROC-AUC 1.0000; Sparkov: PR-AUC 0.9901,
+// ROC-AUC 0.9918, on the latest 20 % of rows by event time), so a regression
+// in ingest, features, training or the models shows up here.
 #include <gtest/gtest.h>
 
 #include "cli/defaults.h"
@@ -49,10 +51,9 @@ TEST_P(ShippedModelQuality, HeldOutSliceReachesTheFloor) {
 INSTANTIATE_TEST_SUITE_P(
     BundledData, ShippedModelQuality,
     ::testing::Values(
-        QualityCase{"data/paysim/paysim_sample.csv", "paysim", TXGUARD_PAYSIM_MIN_PR_AUC,
-                    TXGUARD_PAYSIM_MIN_ROC_AUC},
+        QualityCase{"data/paysim/paysim_sample.csv", "paysim", 0.99, 0.99},
         QualityCase{"data/sparkov/fraudTest_sample_2020-06-21_to_2020-10-31.csv", "sparkov",
-                    TXGUARD_SPARKOV_MIN_PR_AUC, TXGUARD_SPARKOV_MIN_ROC_AUC}),
+                    0.98, 0.98}),
     [](const auto& info) { return info.param.model; });
 
 }  // namespace

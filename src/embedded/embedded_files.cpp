@@ -1,4 +1,4 @@
-#include "cli/embedded.h"
+#include "embedded/embedded_files.h"
 
 #include <cstddef>
 #include <string_view>

@@ -225,6 +225,11 @@ std::uint64_t DecisionStore::outboxLength(std::string_view list) {
   return reply->type == REDIS_REPLY_INTEGER ? static_cast<std::uint64_t>(reply->integer) : 0;
 }
 
+std::uint64_t DecisionStore::outboxBytes(std::string_view list) {
+  RedisReply reply = redis_.command({"MEMORY", "USAGE", std::string(list)});
+  return reply->type == REDIS_REPLY_INTEGER ? static_cast<std::uint64_t>(reply->integer) : 0;
+}
+
 bool DecisionStore::tryLeadership(std::string_view name, std::string_view holder,
                                   std::chrono::milliseconds ttl) {
   // Take the lease if free, or extend it if this holder already has it.
@@ -241,6 +246,16 @@ return 0
   RedisReply reply = redis_.evalScript(script, sha, {fmt::format("txg:lease:{}", name)},
                                        {std::string(holder), std::to_string(ttl.count())});
   return reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+}
+
+void DecisionStore::releaseLeadership(std::string_view name, std::string_view holder) {
+  static constexpr std::string_view kReleaseScript = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua";
+  static const std::string script(kReleaseScript);
+  static const std::string sha = scriptSha1(kReleaseScript);
+  redis_.evalScript(script, sha, {fmt::format("txg:lease:{}", name)}, {std::string(holder)});
 }
 
 }  // namespace txguard

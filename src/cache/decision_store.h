@@ -90,10 +90,15 @@ class DecisionStore {
   std::vector<std::string> peekOutbox(std::string_view list, std::size_t count);
   void dropOutbox(std::string_view list, std::size_t count);
   std::uint64_t outboxLength(std::string_view list);
+  // Memory Redis uses for the list (MEMORY USAGE), in bytes.
+  std::uint64_t outboxBytes(std::string_view list);
 
   // Takes or renews a lease named `name` for `holder`, expiring after `ttl`
   // unless renewed. Returns true while `holder` has it.
   bool tryLeadership(std::string_view name, std::string_view holder, std::chrono::milliseconds ttl);
+  // Gives the lease up if `holder` has it, so another process can take it
+  // at once instead of after the TTL.
+  void releaseLeadership(std::string_view name, std::string_view holder);
 
   static constexpr std::string_view kArchiveOutbox = "txg:outbox:archive";
   static constexpr std::string_view kReportsOutbox = "txg:outbox:reports";

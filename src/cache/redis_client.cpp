@@ -80,7 +80,7 @@ std::string scriptSha1(std::string_view script) {
   return hex;
 }
 
-RedisClient::RedisClient(RedisEndpoint endpoint, RetryCallback on_retry)
+RedisClient::RedisClient(RedisEndpoint endpoint, RedisRetryCallback on_retry)
     : endpoint_(std::move(endpoint)), on_retry_(std::move(on_retry)) {}
 
 RedisClient::~RedisClient() { disconnect(); }

@@ -40,11 +40,11 @@ struct RedisReplyDeleter {
 using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
 
 // Called before each reconnect attempt with the error and the attempt number.
-using RetryCallback = std::function<void(const std::string& error, int attempt)>;
+using RedisRetryCallback = std::function<void(const std::string& error, int attempt)>;
 
 class RedisClient {
  public:
-  explicit RedisClient(RedisEndpoint endpoint, RetryCallback on_retry = {});
+  explicit RedisClient(RedisEndpoint endpoint, RedisRetryCallback on_retry = {});
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
@@ -74,7 +74,7 @@ class RedisClient {
   std::vector<RedisReply> pipelineOnce(const std::vector<std::vector<std::string>>& commands);
 
   RedisEndpoint endpoint_;
-  RetryCallback on_retry_;
+  RedisRetryCallback on_retry_;
   redisContext* context_ = nullptr;
   int max_attempts_ = 8;
 };

@@ -18,6 +18,7 @@ int runCli(int argc, char** argv) {
   addScoreCommand(app, exit_code);
   addTrainCommand(app, exit_code);
   addEvaluateCommand(app, exit_code);
+  addServiceCommands(app, exit_code);
 
   try {
     app.parse(argc, argv);

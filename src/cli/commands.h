@@ -9,6 +9,7 @@ namespace txguard {
 void addScoreCommand(CLI::App& app, int& exit_code);
 void addTrainCommand(CLI::App& app, int& exit_code);
 void addEvaluateCommand(CLI::App& app, int& exit_code);
+void addServiceCommands(CLI::App& app, int& exit_code);
 
 // Runs the CLI: parses arguments, runs one subcommand, turns errors into
 // one line on stderr and a non-zero exit code.

@@ -124,9 +124,11 @@ ServiceConfig loadServiceConfig(ServiceRole role, const EnvironmentLookup& envir
   reader.text("TXGUARD_LOG_LEVEL", config.log_level);
   reader.oneOf("TXGUARD_LOG_LEVEL", config.log_level, {"trace", "debug", "info", "warn", "error"});
 
-  reader.text("TXGUARD_AMQP_URL", config.amqp_url);
-  reader.urlScheme("TXGUARD_AMQP_URL", config.amqp_url, {"amqp"});
-  reader.secret("TXGUARD_AMQP_PASSWORD", config.amqp_password, false);
+  if (role != ServiceRole::kObjectTool) {
+    reader.text("TXGUARD_AMQP_URL", config.amqp_url);
+    reader.urlScheme("TXGUARD_AMQP_URL", config.amqp_url, {"amqp"});
+    reader.secret("TXGUARD_AMQP_PASSWORD", config.amqp_password, false);
+  }
 
   if (role != ServiceRole::kReplay) {
     reader.text("TXGUARD_REDIS_URL", config.redis_url);
@@ -147,7 +149,7 @@ ServiceConfig loadServiceConfig(ServiceRole role, const EnvironmentLookup& envir
 
     reader.text("TXGUARD_MODEL_NAME", config.model_name);
     reader.text("TXGUARD_RULES_FILE", config.rules_file);
-    reader.secret("TXGUARD_PAN_HASH_KEY", config.pan_hash_key, true);
+    reader.secret("TXGUARD_PAN_HASH_KEY", config.pan_hash_key, role != ServiceRole::kObjectTool);
     reader.require(config.pan_hash_key.empty() || config.pan_hash_key.size() >= 16,
                    "TXGUARD_PAN_HASH_KEY: too short; use at least 16 random characters");
     reader.seconds("TXGUARD_DECISION_TTL_SECONDS", config.decision_ttl, 60, 31'536'000);

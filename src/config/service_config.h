@@ -19,7 +19,8 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class ServiceRole { kApi, kWorker, kReplay };
+// kReplay needs only RabbitMQ; kObjectTool (publish-model) only S3.
+enum class ServiceRole { kApi, kWorker, kReplay, kObjectTool };
 
 struct ServiceConfig {
   ServiceRole role = ServiceRole::kApi;

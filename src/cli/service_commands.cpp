@@ -1,0 +1,542 @@
+// The service subcommands: `api`, `worker`, `replay`, `selftest` and
+// `publish-model`. This file only wires the modules together from the
+// configuration; the behaviour lives in src/service and src/http.
+#include <signal.h>
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cache/decision_store.h"
+#include "cache/redis_client.h"
+#include "cli/commands.h"
+#include "cli/defaults.h"
+#include "config/service_config.h"
+#include "http/api_server.h"
+#include "http/pool.h"
+#include "ingest/reader.h"
+#include "queue/consumer.h"
+#include "queue/publisher.h"
+#include "queue/topology.h"
+#include "service/decision_service.h"
+#include "service/outbox_uploader.h"
+#include "service/scoring_setup.h"
+#include "service/transaction_codec.h"
+#include "service/worker.h"
+#include "store/s3_store.h"
+#include "telemetry/log.h"
+#include "telemetry/metrics.h"
+
+namespace txguard {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+extern "C" void onStopSignal(int) { stop_requested = true; }
+
+void installStopSignals() {
+  struct sigaction action {};
+  action.sa_handler = onStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+std::string hostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "txguard";
+  return name;
+}
+
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void logConfig(const ServiceConfig& config) {
+  std::vector<std::pair<std::string, std::string>> settings = describeConfig(config);
+  std::vector<log::Field> fields;
+  for (const auto& [key, value] : settings) fields.emplace_back(key, value);
+  // Fields go through an initializer_list in the log API, so log each.
+  for (const auto& field : fields) log::debug("setting", {field});
+  log::info("configuration loaded", {{"redis_url", config.redis_url},
+                                     {"amqp_url", maskAmqpUrl(config.amqp_url)},
+                                     {"s3_endpoint", config.s3_endpoint},
+                                     {"model_name", config.model_name},
+                                     {"rules_file", config.rules_file}});
+}
+
+// Everything the api and worker processes share, built from the config.
+struct ServiceRuntime {
+  explicit ServiceRuntime(const ServiceConfig& service_config) : config(service_config) {
+    auto s3_options = [&](const std::string& bucket) {
+      S3StoreOptions options;
+      options.endpoint = config.s3_endpoint;
+      options.public_endpoint = config.s3_public_endpoint;
+      options.region = config.s3_region;
+      options.bucket = bucket;
+      options.credentials.access_key_id = config.s3_access_key_id;
+      options.credentials.secret_access_key = config.s3_secret_access_key;
+      options.on_retry = [this](const S3RetryEvent& event) {
+        metrics.retries("s3").Increment();
+        log::limited(log::Level::kWarn, "s3 request retried",
+                     {{"operation", event.operation},
+                      {"bucket", event.bucket},
+                      {"attempt", std::to_string(event.failed_attempt)},
+                      {"error", event.reason}});
+      };
+      return options;
+    };
+    reports = std::make_unique<S3Store>(s3_options(config.bucket_reports));
+    archive = std::make_unique<S3Store>(s3_options(config.bucket_archive));
+    models = std::make_unique<S3Store>(s3_options(config.bucket_models));
+    for (S3Store* store : {reports.get(), archive.get(), models.get()}) {
+      try {
+        store->createBucket();
+      } catch (const ObjectStoreError& error) {
+        // Buckets are normally made by the deployment (the chart's Job);
+        // start anyway and let readiness report the problem.
+        log::warn("could not create bucket", {{"error", error.what()}});
+      }
+    }
+
+    setups = std::make_unique<ScoringSetupSource>(config.rules_file, config.model_name,
+                                                  models.get());
+    updateModelInfo();
+
+    redis_endpoint = parseRedisUrl(config.redis_url);
+    redis_endpoint.password = config.redis_password;
+    redis_pool = std::make_unique<Pool<RedisClient>>([this] { return newRedisClient(); });
+  }
+
+  std::unique_ptr<RedisClient> newRedisClient() {
+    return std::make_unique<RedisClient>(redis_endpoint, [this](const std::string& error, int attempt) {
+      metrics.retries("redis").Increment();
+      log::limited(log::Level::kWarn, "redis reconnecting",
+                   {{"error", error}, {"attempt", std::to_string(attempt)}});
+    });
+  }
+
+  AmqpConfig amqpConfig(const std::string& name) const {
+    AmqpConfig amqp = parseAmqpUrl(config.amqp_url, config.amqp_password);
+    amqp.connection_name = name;
+    return amqp;
+  }
+
+  RetryCallback amqpRetryCallback() {
+    return [this](const std::string& error, int attempt, std::chrono::milliseconds delay) {
+      metrics.retries("rabbitmq").Increment();
+      log::limited(log::Level::kWarn, "rabbitmq reconnecting",
+                   {{"error", error},
+                    {"attempt", std::to_string(attempt)},
+                    {"delay_ms", std::to_string(delay.count())}});
+    };
+  }
+
+  void updateModelInfo() {
+    const auto setup = setups->current();
+    metrics.setModelInfo(setup->model ? setup->model->metadata().version : "none",
+                         setup->rules.version());
+  }
+
+  const ServiceConfig& config;
+  Metrics metrics;
+  std::unique_ptr<S3Store> reports;
+  std::unique_ptr<S3Store> archive;
+  std::unique_ptr<S3Store> models;
+  std::unique_ptr<ScoringSetupSource> setups;
+  RedisEndpoint redis_endpoint;
+  std::unique_ptr<Pool<RedisClient>> redis_pool;
+};
+
+// Waits for SIGTERM/SIGINT, refreshing the model-info metric meanwhile.
+void waitForStop(ServiceRuntime& runtime) {
+  while (!stop_requested) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    static int ticks = 0;
+    if (++ticks % 25 == 0) runtime.updateModelInfo();
+  }
+}
+
+// Ends the process if shutdown overruns the grace period, so Kubernetes
+// sees an exit instead of a hang (unacknowledged messages are redelivered).
+void armShutdownDeadline(std::chrono::seconds grace) {
+  std::thread([grace] {
+    std::this_thread::sleep_for(grace);
+    log::error("shutdown exceeded TXGUARD_SHUTDOWN_GRACE_SECONDS; exiting",
+               {{"grace_seconds", std::to_string(grace.count())}});
+    std::_Exit(1);
+  }).detach();
+}
+
+int runApi() {
+  const ServiceConfig config = loadServiceConfig(ServiceRole::kApi, processEnvironment());
+  log::initialize(config.log_level, "api");
+  logConfig(config);
+  installStopSignals();
+
+  ServiceRuntime runtime(config);
+  runtime.setups->startWatching(std::chrono::seconds(10));
+  Pool<Publisher> publishers([&runtime] {
+    auto publisher =
+        std::make_unique<Publisher>(runtime.amqpConfig("txguard-api-" + hostName()));
+    publisher->setRetryCallback(runtime.amqpRetryCallback());
+    return publisher;
+  });
+
+  ApiServer server(ApiContext{config, runtime.metrics, *runtime.setups, *runtime.redis_pool,
+                              &publishers, runtime.reports.get(), {}},
+                   /*with_api=*/true);
+  server.start(config.http_port, 16);
+  log::info("api listening", {{"port", std::to_string(server.port())}});
+
+  waitForStop(runtime);
+  log::info("api stopping: finishing in-flight requests");
+  armShutdownDeadline(config.shutdown_grace);
+  server.stop();
+  runtime.setups->stop();
+  log::info("api stopped");
+  return 0;
+}
+
+int runWorker() {
+  const ServiceConfig config = loadServiceConfig(ServiceRole::kWorker, processEnvironment());
+  log::initialize(config.log_level, "worker");
+  logConfig(config);
+  installStopSignals();
+
+  ServiceRuntime runtime(config);
+  runtime.setups->startWatching(std::chrono::seconds(10));
+  const std::string holder = fmt::format("{}-{}", hostName(), getpid());
+
+  ApiServer health(ApiContext{config, runtime.metrics, *runtime.setups, *runtime.redis_pool,
+                              nullptr, runtime.reports.get(), {}},
+                   /*with_api=*/false);
+  health.start(config.http_port, 4);
+  log::info("worker health endpoint listening", {{"port", std::to_string(health.port())}});
+
+  // The outbox uploader runs on its own thread with its own connection and
+  // also measures the outbox for back-pressure.
+  constexpr std::uint64_t kMaxOutboxEntries = 1'000'000;
+  std::atomic<bool> outbox_full{false};
+  std::atomic<bool> outbox_stop{false};
+  std::thread outbox_thread([&] {
+    std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
+    DecisionStore store(*redis, config.decision_ttl);
+    OutboxUploader uploader(store, *runtime.reports, *runtime.archive, runtime.metrics,
+                            OutboxOptions{holder});
+    int failures = 0;
+    while (!outbox_stop) {
+      std::size_t moved = 0;
+      try {
+        moved = uploader.runOnce();
+        const std::uint64_t backlog = uploader.backlog();
+        runtime.metrics.archivePendingBytes().Set(
+            static_cast<double>(store.outboxBytes(DecisionStore::kArchiveOutbox) +
+                                store.outboxBytes(DecisionStore::kReportsOutbox)));
+        const bool full = backlog > kMaxOutboxEntries;
+        if (full != outbox_full) {
+          log::warn(full ? "outbox full: pausing consumption until object storage catches up"
+                         : "outbox drained: resuming consumption",
+                    {{"backlog", std::to_string(backlog)}});
+        }
+        outbox_full = full;
+        failures = 0;
+      } catch (const std::exception& error) {
+        ++failures;
+        runtime.metrics.errors("outbox").Increment();
+        log::limited(log::Level::kError, "outbox upload failed; entries stay in redis",
+                     {{"error", error.what()}, {"attempt", std::to_string(failures)}});
+      }
+      if (moved == 0 && !outbox_stop) {
+        const int pause_ms = failures == 0 ? 500 : std::min(10000, 500 << std::min(failures, 5));
+        for (int waited = 0; waited < pause_ms && !outbox_stop; waited += 100) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+    }
+    try {
+      uploader.release();
+    } catch (const std::exception& error) {
+      log::warn("could not release the outbox lease", {{"error", error.what()}});
+    }
+  });
+
+  {
+    std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
+    DecisionStore store(*redis, config.decision_ttl);
+    DecisionService decisions(store, *runtime.setups, runtime.metrics);
+    ConsumerOptions consumer_options;
+    consumer_options.prefetch = static_cast<std::uint16_t>(config.worker_prefetch);
+    Consumer consumer(runtime.amqpConfig("txguard-worker-" + holder), QueueTopology{},
+                      consumer_options);
+    consumer.setRetryCallback(runtime.amqpRetryCallback());
+    Publisher alerts(runtime.amqpConfig("txguard-worker-alerts-" + holder));
+    alerts.setRetryCallback(runtime.amqpRetryCallback());
+
+    WorkerOptions options;
+    options.batch_size = config.worker_batch;
+    options.max_deliveries = config.worker_max_deliveries;
+    options.paused = [&outbox_full] { return outbox_full.load(); };
+    Worker worker(consumer, alerts, decisions, runtime.metrics, options);
+
+    std::thread stop_watch([&] {
+      while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      log::info("worker stopping: draining in-flight deliveries");
+      armShutdownDeadline(config.shutdown_grace);
+    });
+    worker.run(stop_requested);
+    stop_watch.join();
+  }
+
+  // The uploader finishes its current pass and gives up its lease, so
+  // another worker takes over the outbox at once.
+  outbox_stop = true;
+  outbox_thread.join();
+  health.stop();
+  runtime.setups->stop();
+  log::info("worker stopped");
+  return 0;
+}
+
+struct ReplayOptions {
+  std::string input;
+  std::string format = "auto";
+  std::string to = "queue";
+  std::string url = "http://127.0.0.1:8080";
+  double rate = 0;
+  std::size_t batch = 200;
+  std::uint64_t limit = 0;
+  std::string pan_key;
+};
+
+int runReplay(const ReplayOptions& options) {
+  const ServiceConfig config = loadServiceConfig(ServiceRole::kReplay, processEnvironment());
+  ReaderOptions reader_options;
+  if (options.format != "auto") {
+    const auto format = parseFormatName(options.format);
+    if (!format) throw CliError(fmt::format("unknown --format '{}'", options.format));
+    reader_options.format = *format;
+  }
+  bool is_demo_key = false;
+  reader_options.pan_hash_key = resolvePanHashKey(
+      options.pan_key.empty() ? config.pan_hash_key : options.pan_key, is_demo_key);
+  RejectList rejects;
+  auto reader = openReader(options.input, reader_options, rejects);
+  warnAboutDemoKey(is_demo_key, reader->format());
+  installStopSignals();
+
+  std::unique_ptr<Publisher> publisher;
+  std::unique_ptr<httplib::Client> client;
+  if (options.to == "queue") {
+    publisher = std::make_unique<Publisher>(
+        [&] {
+          AmqpConfig amqp = parseAmqpUrl(config.amqp_url, config.amqp_password);
+          amqp.connection_name = "txguard-replay";
+          return amqp;
+        }());
+  } else {
+    client = std::make_unique<httplib::Client>(options.url);
+    client->set_read_timeout(30, 0);
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  std::uint64_t sent = 0;
+  std::uint64_t retries = 0;
+  Transaction transaction;
+  bool more = true;
+  while (more && !stop_requested) {
+    std::vector<OutgoingMessage> messages;
+    std::string body;
+    std::size_t count = 0;
+    while (count < options.batch && (options.limit == 0 || sent + count < options.limit) &&
+           (more = reader->next(transaction))) {
+      if (publisher) {
+        std::string message;
+        appendTransactionMessage(message, transaction, nowMs());
+        messages.push_back(transactionMessage(publisher->topology(), transaction.id, message));
+      } else {
+        appendCanonicalJson(body, transaction);
+        body.push_back('\n');
+      }
+      ++count;
+    }
+    if (options.limit != 0 && sent + count >= options.limit) more = false;
+    if (count == 0) break;
+
+    for (int attempt = 1;; ++attempt) {
+      bool delivered = false;
+      std::string problem;
+      if (publisher) {
+        try {
+          delivered = publisher->publishBatch(messages).allConfirmed();
+          if (!delivered) problem = "not every message was confirmed";
+        } catch (const QueueError& error) {
+          problem = error.what();
+        }
+      } else {
+        auto response = client->Post("/v1/transactions", body, "application/x-ndjson");
+        if (response && response->status == 202) {
+          delivered = true;
+        } else if (response && response->status == 400) {
+          throw CliError(fmt::format("the API rejected a batch: {}", response->body));
+        } else {
+          problem = response ? fmt::format("HTTP {}", response->status)
+                             : httplib::to_string(response.error());
+        }
+      }
+      if (delivered) break;
+      ++retries;
+      if (attempt >= 20 || stop_requested) {
+        throw CliError(fmt::format("giving up after {} attempts: {}", attempt, problem));
+      }
+      fmt::print(stderr, "txguard replay: retrying a batch ({})\n", problem);
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5000, 100 << attempt)));
+    }
+    sent += count;
+
+    if (options.rate > 0) {
+      const auto due = start + std::chrono::duration<double>(sent / options.rate);
+      std::this_thread::sleep_until(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("replayed {} transactions to {} in {:.2f} s ({:.0f}/s), {} rejected rows, {} "
+             "retried batches\n",
+             sent, options.to == "queue" ? "the queue" : options.url, seconds,
+             seconds > 0 ? sent / seconds : 0.0, rejects.rows().size(), retries);
+  return 0;
+}
+
+int runSelftest(const std::string& url, int timeout_seconds) {
+  httplib::Client client(url);
+  client.set_connection_timeout(timeout_seconds, 0);
+  client.set_read_timeout(timeout_seconds, 0);
+  std::mt19937_64 random(std::random_device{}());
+  const std::string id = fmt::format("selftest-{}-{:x}", nowMs(), random() & 0xffffff);
+  const std::string body = fmt::format(
+      R"({{"id":"{}","account":"selftest","timestamp":"{}","amount":1.0,"location":"ZZ"}})", id,
+      [] {
+        std::string text;
+        text.reserve(32);
+        const auto now = std::chrono::system_clock::now();
+        const auto seconds = std::chrono::system_clock::to_time_t(now);
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        char buffer[32];
+        std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &utc);
+        return std::string(buffer);
+      }());
+
+  auto scored = client.Post("/v1/score", body, "application/json");
+  if (!scored || scored->status != 200) {
+    fmt::print(stderr, "selftest: POST {}/v1/score failed: {}\n", url,
+               scored ? fmt::format("HTTP {} {}", scored->status, scored->body)
+                      : httplib::to_string(scored.error()));
+    return 1;
+  }
+  const auto decision = nlohmann::json::parse(scored->body, nullptr, false);
+  if (decision.is_discarded() || !decision.contains("action")) {
+    fmt::print(stderr, "selftest: /v1/score returned no decision: {}\n", scored->body);
+    return 1;
+  }
+  auto stored = client.Get(("/v1/transactions/" + id).c_str());
+  if (!stored || stored->status != 200 || stored->body.find(id) == std::string::npos) {
+    fmt::print(stderr, "selftest: GET /v1/transactions/{} failed: {}\n", id,
+               stored ? fmt::format("HTTP {}", stored->status) : httplib::to_string(stored.error()));
+    return 1;
+  }
+  fmt::print("selftest passed: transaction {} decided '{}' (model {}, rules {})\n", id,
+             decision["action"].get<std::string>(), decision.value("model_version", ""),
+             decision.value("rules_version", ""));
+  return 0;
+}
+
+int runPublishModel(const std::string& model_dir) {
+  const ServiceConfig config = loadServiceConfig(ServiceRole::kObjectTool, processEnvironment());
+  S3StoreOptions options;
+  options.endpoint = config.s3_endpoint;
+  options.region = config.s3_region;
+  options.bucket = config.bucket_models;
+  options.credentials.access_key_id = config.s3_access_key_id;
+  options.credentials.secret_access_key = config.s3_secret_access_key;
+  S3Store store(options);
+  store.createBucket();
+  publishModel(store, model_dir);
+  const Model model = Model::load(model_dir);
+  fmt::print("published {} to s3://{}/{}; running services switch to it within about 10 s\n",
+             model.metadata().version, config.bucket_models,
+             ScoringSetupSource::pointerKey(model.metadata().name));
+  return 0;
+}
+
+}  // namespace
+
+void addServiceCommands(CLI::App& app, int& exit_code) {
+  app.add_subcommand("api", "Run the HTTP API (settings from TXGUARD_* environment variables, "
+                            "see docs/configuration.md)")
+      ->callback([&exit_code] { exit_code = runApi(); });
+  app.add_subcommand("worker", "Run a queue worker (settings from TXGUARD_* environment "
+                               "variables, see docs/configuration.md)")
+      ->callback([&exit_code] { exit_code = runWorker(); });
+
+  auto replay = std::make_shared<ReplayOptions>();
+  CLI::App* replay_command = app.add_subcommand(
+      "replay", "Publish a file of transactions to the queue or the API at a chosen rate");
+  replay_command->add_option("file", replay->input, "Input file (any format `score` reads)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  replay_command->add_option("--format", replay->format, "Input format, as for `score`")
+      ->capture_default_str();
+  replay_command->add_option("--to", replay->to,
+                             "queue (publish to RabbitMQ, TXGUARD_AMQP_* settings) or api "
+                             "(POST /v1/transactions to --url)")
+      ->check(CLI::IsMember({"queue", "api"}))
+      ->capture_default_str();
+  replay_command->add_option("--url", replay->url, "API base URL for --to api")
+      ->capture_default_str();
+  replay_command->add_option("--rate", replay->rate,
+                             "Transactions per second; 0 sends as fast as confirms allow")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  replay_command->add_option("--batch", replay->batch,
+                             "Transactions per publish or request (1-10000)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  replay_command->add_option("--limit", replay->limit, "Stop after this many transactions (0: all)")
+      ->capture_default_str();
+  replay_command->add_option("--pan-key", replay->pan_key,
+                             "HMAC key for card numbers (default: TXGUARD_PAN_HASH_KEY)");
+  replay_command->callback([replay, &exit_code] { exit_code = runReplay(*replay); });
+
+  auto selftest_url = std::make_shared<std::string>("http://127.0.0.1:8080");
+  auto selftest_timeout = std::make_shared<int>(10);
+  CLI::App* selftest = app.add_subcommand(
+      "selftest", "Score one test transaction through a running API and read its decision back");
+  selftest->add_option("--url", *selftest_url, "API base URL")->capture_default_str();
+  selftest->add_option("--timeout", *selftest_timeout, "Seconds to wait for each request")
+      ->capture_default_str();
+  selftest->callback([selftest_url, selftest_timeout, &exit_code] {
+    exit_code = runSelftest(*selftest_url, *selftest_timeout);
+  });
+
+  auto model_dir = std::make_shared<std::string>();
+  CLI::App* publish = app.add_subcommand(
+      "publish-model",
+      "Upload a model folder to object storage and make it the current version (TXGUARD_S3_*)");
+  publish->add_option("dir", *model_dir, "Model folder with model.json and metadata.json")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  publish->callback([model_dir, &exit_code] { exit_code = runPublishModel(*model_dir); });
+}
+
+}  // namespace txguard

@@ -1,0 +1,95 @@
+#include "http/request_validation.h"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace txguard {
+namespace {
+
+constexpr std::array<std::string_view, 6> kAcmeFields = {
+    "transaction_id", "account_number", "value", "state", "country", "date"};
+
+constexpr std::array<std::string_view, 18> kCanonicalFields = {
+    "id",          "account",        "card_number",   "timestamp",
+    "amount",      "currency",       "location",      "latitude",
+    "longitude",   "home_latitude",  "home_longitude", "counterparty",
+    "category",    "balance_before", "balance_after", "counterparty_balance_before",
+    "counterparty_balance_after", "label"};
+
+template <std::size_t N>
+bool isKnown(const std::array<std::string_view, N>& fields, std::string_view key) {
+  return std::find(fields.begin(), fields.end(), key) != fields.end();
+}
+
+void checkObject(const nlohmann::json& object, std::uint64_t item, InputFormat format,
+                 std::vector<RequestProblem>& problems) {
+  if (!object.is_object()) return;  // the reader already rejected it
+  for (const auto& [key, value] : object.items()) {
+    const bool known = format == InputFormat::kAcmeJson ? isKnown(kAcmeFields, key)
+                                                        : isKnown(kCanonicalFields, key);
+    if (!known) {
+      problems.push_back(
+          {item, key, fmt::format("unknown field '{}'; see docs/input-formats.md for the fields "
+                                  "of this format",
+                                  key)});
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<RequestProblem> findUnknownFields(std::string_view body, InputFormat format) {
+  std::vector<RequestProblem> problems;
+  const nlohmann::json whole = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!whole.is_discarded()) {
+    if (whole.is_array()) {
+      for (std::size_t i = 0; i < whole.size(); ++i) checkObject(whole[i], i + 1, format, problems);
+    } else {
+      checkObject(whole, 1, format, problems);
+    }
+    return problems;
+  }
+  // JSON Lines: one object a line.
+  std::uint64_t item = 0;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) end = body.size();
+    const std::string_view line = body.substr(start, end - start);
+    start = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    ++item;
+    const nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
+    if (!object.is_discarded()) checkObject(object, item, format, problems);
+  }
+  return problems;
+}
+
+std::vector<RequestProblem> checkTransactions(const std::vector<Transaction>& transactions,
+                                              std::int64_t now_ms) {
+  std::vector<RequestProblem> problems;
+  for (std::size_t i = 0; i < transactions.size(); ++i) {
+    const Transaction& transaction = transactions[i];
+    const std::uint64_t item = i + 1;
+    if (transaction.id.empty()) {
+      problems.push_back({item, "id", "missing transaction id; it is the idempotency key"});
+    }
+    if (transaction.timestamp_ms > now_ms + kMaxFutureSkewMs) {
+      problems.push_back({item, "timestamp",
+                          fmt::format("date is {} s in the future; send the time the transaction "
+                                      "was made (UTC)",
+                                      (transaction.timestamp_ms - now_ms) / 1000)});
+    }
+    if (transaction.amount > kMaxAmount) {
+      problems.push_back({item, "amount",
+                          fmt::format("amount {} is above the limit of {:.0f}; check the unit",
+                                      transaction.amount, kMaxAmount)});
+    }
+  }
+  return problems;
+}
+
+}  // namespace txguard

@@ -1,0 +1,73 @@
+#include "service/outbox_uploader.h"
+
+#include <openssl/sha.h>
+
+#include <fmt/format.h>
+
+#include "decision/text_format.h"
+#include "service/gzip.h"
+
+namespace txguard {
+namespace {
+
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string archiveChunkKey(std::int64_t written_at_ms, std::string_view content) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(content.data()), content.size(), digest);
+  std::string hex;
+  for (int i = 0; i < 8; ++i) fmt::format_to(std::back_inserter(hex), "{:02x}", digest[i]);
+  const std::string date = formatRfc3339(written_at_ms);
+  return fmt::format("archive/{}/{}/{}/{}/{}.jsonl.gz", date.substr(0, 4), date.substr(5, 2),
+                     date.substr(8, 2), date.substr(11, 2), hex);
+}
+
+OutboxUploader::OutboxUploader(DecisionStore& store, ObjectStore& reports, ObjectStore& archive,
+                               Metrics& metrics, OutboxOptions options)
+    : store_(store),
+      reports_(reports),
+      archive_(archive),
+      metrics_(metrics),
+      options_(std::move(options)) {}
+
+std::uint64_t OutboxUploader::backlog() {
+  return store_.outboxLength(DecisionStore::kArchiveOutbox) +
+         store_.outboxLength(DecisionStore::kReportsOutbox);
+}
+
+std::size_t OutboxUploader::runOnce() {
+  if (!store_.tryLeadership("outbox", options_.holder, options_.lease)) return 0;
+  std::size_t moved = 0;
+
+  const auto reports = store_.peekOutbox(DecisionStore::kReportsOutbox, options_.report_batch);
+  for (const std::string& entry : reports) {
+    const auto newline = entry.find('\n');
+    if (newline == std::string::npos) continue;  // cannot happen: the commit writes "<key>\n<body>"
+    reports_.put(entry.substr(0, newline), std::string_view(entry).substr(newline + 1),
+                 "text/plain; charset=utf-8");
+    metrics_.reportsWritten().Increment();
+  }
+  store_.dropOutbox(DecisionStore::kReportsOutbox, reports.size());
+  moved += reports.size();
+
+  const auto lines = store_.peekOutbox(DecisionStore::kArchiveOutbox, options_.archive_batch);
+  if (!lines.empty()) {
+    std::string content;
+    for (const std::string& line : lines) {
+      content += line;
+      content.push_back('\n');
+    }
+    archive_.put(archiveChunkKey(nowMs(), content), gzipCompress(content), "application/gzip");
+    store_.dropOutbox(DecisionStore::kArchiveOutbox, lines.size());
+    moved += lines.size();
+  }
+  return moved;
+}
+
+}  // namespace txguard

@@ -1,0 +1,55 @@
+// Moves the Redis outbox (archive lines and fraud reports committed with
+// their decisions) to object storage. One worker at a time holds the lease
+// and uploads; the others stand by. When S3 is down the entries wait in
+// Redis, and uploads resume where they stopped.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "cache/decision_store.h"
+#include "store/object_store.h"
+#include "telemetry/metrics.h"
+
+namespace txguard {
+
+struct OutboxOptions {
+  std::string holder;                // lease holder id, unique per process
+  std::size_t archive_batch = 5000;  // archive lines per object
+  std::size_t report_batch = 200;    // reports per pass
+  std::chrono::milliseconds lease{15000};
+};
+
+class OutboxUploader {
+ public:
+  OutboxUploader(DecisionStore& store, ObjectStore& reports, ObjectStore& archive, Metrics& metrics,
+                 OutboxOptions options);
+
+  // One pass: if this process holds the lease, uploads up to one batch of
+  // reports and one archive object. Returns the entries moved. Throws
+  // ObjectStoreError or RedisError; nothing leaves the outbox before its
+  // object is written, so a failure only delays.
+  std::size_t runOnce();
+
+  // Gives up the upload lease (at shutdown).
+  void release() { store_.releaseLeadership("outbox", options_.holder); }
+
+  // Entries waiting in both outbox lists.
+  std::uint64_t backlog();
+
+ private:
+  DecisionStore& store_;
+  ObjectStore& reports_;
+  ObjectStore& archive_;
+  Metrics& metrics_;
+  OutboxOptions options_;
+};
+
+// Object key of an archive chunk: archive/YYYY/MM/DD/HH/<hex>.jsonl.gz,
+// dated by `written_at_ms` and named by a digest of the chunk's content, so
+// the same chunk written again after a crash replaces itself instead of
+// adding a copy.
+std::string archiveChunkKey(std::int64_t written_at_ms, std::string_view content);
+
+}  // namespace txguard

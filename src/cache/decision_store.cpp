@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::string_view kAlertsKey = "txg:alerts";
 
-// KEYS: alerts list, archive outbox, reports outbox.
+// KEYS: alerts list, archive outbox, reports outbox, decided counter.
 // ARGV: decision TTL, account TTL, alerts cap, account count A, then per
 // account (key, expected version, state), then decision count D, then per
 // decision (key, account number 1..A, body, alert flag, archive line,
@@ -64,9 +64,11 @@ for i = 1, account_count do
   end
 end
 local alerts = 0
+local decided = 0
 for j = 1, decision_count do
   local decision = decisions[j]
   if not accounts[decision.account].conflict then
+    decided = decided + 1
     redis.call('SET', decision.key, decision.body, 'EX', decision_ttl)
     if decision.alert then
       redis.call('LPUSH', KEYS[1], decision.body)
@@ -77,6 +79,7 @@ for j = 1, decision_count do
   end
 end
 if alerts > 0 then redis.call('LTRIM', KEYS[1], 0, alerts_cap - 1) end
+if decided > 0 then redis.call('INCRBY', KEYS[4], decided) end
 return conflicts
 )lua";
 
@@ -168,7 +171,8 @@ std::vector<std::size_t> DecisionStore::commit(const std::vector<AccountWrite>& 
 
   RedisReply reply = redis_.evalScript(
       commitScript(), commitScriptSha(),
-      {std::string(kAlertsKey), std::string(kArchiveOutbox), std::string(kReportsOutbox)},
+      {std::string(kAlertsKey), std::string(kArchiveOutbox), std::string(kReportsOutbox),
+       std::string(kDecidedCounter)},
       arguments);
   if (reply->type == REDIS_REPLY_ERROR) {
     throw RedisError(fmt::format("commit script failed: {}", replyText(*reply)));
@@ -223,6 +227,12 @@ void DecisionStore::dropOutbox(std::string_view list, std::size_t count) {
 std::uint64_t DecisionStore::outboxLength(std::string_view list) {
   RedisReply reply = redis_.command({"LLEN", std::string(list)});
   return reply->type == REDIS_REPLY_INTEGER ? static_cast<std::uint64_t>(reply->integer) : 0;
+}
+
+std::uint64_t DecisionStore::decidedCount() {
+  RedisReply reply = redis_.command({"GET", std::string(kDecidedCounter)});
+  if (reply->type != REDIS_REPLY_STRING) return 0;
+  return std::stoull(replyText(*reply));
 }
 
 std::uint64_t DecisionStore::outboxBytes(std::string_view list) {

@@ -4,6 +4,7 @@
 // Keys: txg:acct:<account> holds "<version>|<AccountState::encode()>";
 // txg:dec:<transaction id> holds the decision JSON with a TTL;
 // txg:alerts is a list of the newest alert JSON documents, capped;
+// txg:stats:decided counts the decisions ever committed;
 // txg:outbox:archive and txg:outbox:reports are the transactional outbox:
 // archive lines and fraud reports committed with their decision, which the
 // outbox uploader moves to object storage (so an S3 outage never blocks or
@@ -100,6 +101,11 @@ class DecisionStore {
   // at once instead of after the TTL.
   void releaseLeadership(std::string_view name, std::string_view holder);
 
+  // Decisions ever committed: each new decision adds 1 in the same atomic
+  // commit, so it equals the number of distinct transactions decided.
+  std::uint64_t decidedCount();
+
+  static constexpr std::string_view kDecidedCounter = "txg:stats:decided";
   static constexpr std::string_view kArchiveOutbox = "txg:outbox:archive";
   static constexpr std::string_view kReportsOutbox = "txg:outbox:reports";
 

@@ -17,7 +17,7 @@ import yaml
 REPO = pathlib.Path(__file__).resolve().parents[2]
 RULES_FILE = REPO / "deploy/helm/txguard/files/prometheus-rules.yaml"
 DASHBOARD_FILE = REPO / "deploy/helm/txguard/files/grafana-dashboard.json"
-RUNBOOK_FILE = REPO / "docs/runbook-alerts.md"
+RUNBOOK_FILE = REPO / "docs/operations.md"
 
 # The metrics txguard exports (the service's /metrics contract). Histograms
 # are listed by base name, and their _bucket, _sum and _count series are

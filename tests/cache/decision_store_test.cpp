@@ -1,0 +1,148 @@
+// The decision store against the local stack's real Redis: the commit's
+// version check, duplicate detection, the outbox and the lease.
+#include "cache/decision_store.h"
+
+#include <gtest/gtest.h>
+
+#include "support/stack_env.h"
+
+namespace txguard {
+namespace {
+
+class DecisionStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto env = test_support::loadStackEnv();
+    ASSERT_TRUE(env.has_value()) << "TXGUARD_STACK_ENV is not set; run through ctest";
+    RedisEndpoint endpoint = parseRedisUrl(test_support::requireStackValue(*env, "TXGUARD_REDIS_URL"));
+    endpoint.password = test_support::requireStackValue(*env, "TXGUARD_REDIS_PASSWORD");
+    // Database 9 is this test's own; the service tests use others.
+    endpoint.database = 9;
+    redis_ = std::make_unique<RedisClient>(endpoint);
+    redis_->command({"FLUSHDB"});
+    store_ = std::make_unique<DecisionStore>(*redis_, std::chrono::seconds(600));
+  }
+
+  static AccountState stateWithOne(const std::string& id) {
+    AccountState state;
+    Transaction transaction;
+    transaction.id = id;
+    transaction.account = "acct";
+    transaction.timestamp_ms = 1'700'000'000'000;
+    transaction.amount = 10;
+    transaction.location = "SP";
+    state.record(transaction);
+    return state;
+  }
+
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<DecisionStore> store_;
+};
+
+TEST_F(DecisionStoreTest, CommitThenReadBack) {
+  const std::vector<std::string> accounts = {"acct"};
+  const std::vector<std::string> ids = {"t1"};
+  BatchRead before = store_->read(accounts, ids);
+  EXPECT_EQ(before.accounts.at("acct").version, 0u);
+  EXPECT_FALSE(before.existing_decisions[0].has_value());
+
+  const AccountState state = stateWithOne("t1");
+  const auto conflicts = store_->commit({{"acct", 0, state.encode()}},
+                                        {{"t1", 0, R"({"action":"block"})", true, "line", "", ""}});
+  EXPECT_TRUE(conflicts.empty());
+
+  BatchRead after = store_->read(accounts, ids);
+  EXPECT_EQ(after.accounts.at("acct").version, 1u);
+  EXPECT_EQ(after.accounts.at("acct").state.lastId(), "t1");
+  ASSERT_TRUE(after.existing_decisions[0].has_value());
+  EXPECT_EQ(*after.existing_decisions[0], R"({"action":"block"})");
+  EXPECT_EQ(store_->decidedCount(), 1u);
+  EXPECT_EQ(store_->recentAlerts(0, 10).size(), 1u);
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 1u);
+}
+
+TEST_F(DecisionStoreTest, StaleVersionConflicts) {
+  const AccountState state = stateWithOne("t1");
+  ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}}, {{"t1", 0, "{}", false}}).empty());
+
+  // A second writer that read version 0 before the first commit.
+  const auto conflicts =
+      store_->commit({{"acct", 0, state.encode()}}, {{"t2", 0, "{}", false}});
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0], 0u);
+  EXPECT_FALSE(store_->decision("t2").has_value());
+  EXPECT_EQ(store_->decidedCount(), 1u);
+}
+
+TEST_F(DecisionStoreTest, ExistingDecisionConflicts) {
+  const AccountState state = stateWithOne("t1");
+  ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}}, {{"t1", 0, "{}", false}}).empty());
+
+  // Same id again with the current version: decided already, so nothing of
+  // the account is written.
+  const auto conflicts = store_->commit({{"acct", 1, state.encode()}}, {{"t1", 0, "{}", false}});
+  EXPECT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(store_->decidedCount(), 1u);
+}
+
+TEST_F(DecisionStoreTest, OtherAccountsCommitDespiteConflict) {
+  const AccountState state = stateWithOne("t1");
+  ASSERT_TRUE(store_->commit({{"a", 0, state.encode()}}, {{"t1", 0, "{}", false}}).empty());
+
+  const auto conflicts = store_->commit({{"a", 0, state.encode()}, {"b", 0, state.encode()}},
+                                        {{"t2", 0, "{}", false}, {"t3", 1, "{}", false}});
+  ASSERT_EQ(conflicts.size(), 1u);
+  EXPECT_EQ(conflicts[0], 0u);
+  EXPECT_FALSE(store_->decision("t2").has_value());
+  EXPECT_TRUE(store_->decision("t3").has_value());
+}
+
+TEST_F(DecisionStoreTest, OutboxKeepsOrderAndDrops) {
+  const AccountState state = stateWithOne("t1");
+  ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}},
+                             {{"t1", 0, "{}", true, "first", "reports/t1.txt", "body 1"},
+                              {"t2", 0, "{}", true, "second", "reports/t2.txt", "body 2"}})
+                  .empty());
+  const auto archive = store_->peekOutbox(DecisionStore::kArchiveOutbox, 10);
+  ASSERT_EQ(archive.size(), 2u);
+  EXPECT_EQ(archive[0], "first");
+  EXPECT_EQ(archive[1], "second");
+  const auto reports = store_->peekOutbox(DecisionStore::kReportsOutbox, 1);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0], "reports/t1.txt\nbody 1");
+
+  store_->dropOutbox(DecisionStore::kArchiveOutbox, 1);
+  const auto left = store_->peekOutbox(DecisionStore::kArchiveOutbox, 10);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0], "second");
+}
+
+TEST_F(DecisionStoreTest, LeaseHasOneHolder) {
+  EXPECT_TRUE(store_->tryLeadership("test", "a", std::chrono::milliseconds(5000)));
+  EXPECT_TRUE(store_->tryLeadership("test", "a", std::chrono::milliseconds(5000)));
+  EXPECT_FALSE(store_->tryLeadership("test", "b", std::chrono::milliseconds(5000)));
+  store_->releaseLeadership("test", "b");
+  EXPECT_FALSE(store_->tryLeadership("test", "b", std::chrono::milliseconds(5000)));
+  store_->releaseLeadership("test", "a");
+  EXPECT_TRUE(store_->tryLeadership("test", "b", std::chrono::milliseconds(5000)));
+}
+
+TEST(RedisUrl, RejectsPasswordInUrl) {
+  EXPECT_THROW(parseRedisUrl("redis://user:secret@host:6379/0"), RedisError);
+  const RedisEndpoint endpoint = parseRedisUrl("redis://cache.internal:6380/3");
+  EXPECT_EQ(endpoint.host, "cache.internal");
+  EXPECT_EQ(endpoint.port, 6380);
+  EXPECT_EQ(endpoint.database, 3);
+}
+
+TEST(RedisClient, GivesUpOnUnreachableServer) {
+  RedisEndpoint endpoint = parseRedisUrl("redis://127.0.0.1:1/0");
+  int retries = 0;
+  RedisClient client(endpoint, [&retries](const std::string&, int) { ++retries; });
+  client.setMaxAttempts(3);
+  EXPECT_THROW(client.command({"PING"}), RedisError);
+  EXPECT_EQ(retries, 2);
+}
+
+}  // namespace
+}  // namespace txguard

@@ -1,0 +1,66 @@
+#include "http/request_validation.h"
+
+#include <gtest/gtest.h>
+
+namespace txguard {
+namespace {
+
+TEST(UnknownFields, NamesEachUnknownKey) {
+  const auto problems = findUnknownFields(
+      R"([{"transaction_id":"a","account_number":"1","value":1,"state":"SP","date":"x"},
+          {"transaction_id":"b","colour":"red","size":3}])",
+      InputFormat::kAcmeJson);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].item, 2u);
+  EXPECT_EQ(problems[0].field, "colour");
+  EXPECT_EQ(problems[1].field, "size");
+}
+
+TEST(UnknownFields, ReadsJsonLines) {
+  const auto problems = findUnknownFields(
+      "{\"id\":\"a\",\"account\":\"b\",\"timestamp\":\"t\",\"amount\":1}\n"
+      "\n"
+      "{\"id\":\"c\",\"acount\":\"d\"}\n",
+      InputFormat::kCanonicalJsonl);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].item, 2u);
+  EXPECT_EQ(problems[0].field, "acount");
+}
+
+TEST(UnknownFields, AcceptsEveryDocumentedCanonicalField) {
+  const auto problems = findUnknownFields(
+      R"({"id":"a","account":"b","timestamp":"t","amount":1,"currency":"BRL","location":"SP",
+          "latitude":1,"longitude":2,"home_latitude":3,"home_longitude":4,"counterparty":"m",
+          "category":"c","balance_before":1,"balance_after":0,
+          "counterparty_balance_before":0,"counterparty_balance_after":1,"label":0})",
+      InputFormat::kCanonicalJsonl);
+  EXPECT_TRUE(problems.empty());
+}
+
+TEST(CheckTransactions, FlagsFutureDatesAndAbsurdAmounts) {
+  const std::int64_t now = 1'700'000'000'000;
+  Transaction ok;
+  ok.id = "ok";
+  ok.timestamp_ms = now + kMaxFutureSkewMs;  // at the skew limit: accepted
+  ok.amount = kMaxAmount;
+  Transaction future = ok;
+  future.id = "future";
+  future.timestamp_ms = now + kMaxFutureSkewMs + 1;
+  Transaction huge = ok;
+  huge.id = "huge";
+  huge.amount = kMaxAmount * 10;
+  Transaction no_id = ok;
+  no_id.id.clear();
+
+  const auto problems = checkTransactions({ok, future, huge, no_id}, now);
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0].item, 2u);
+  EXPECT_EQ(problems[0].field, "timestamp");
+  EXPECT_EQ(problems[1].item, 3u);
+  EXPECT_EQ(problems[1].field, "amount");
+  EXPECT_EQ(problems[2].item, 4u);
+  EXPECT_EQ(problems[2].field, "id");
+}
+
+}  // namespace
+}  // namespace txguard

@@ -51,7 +51,7 @@ void appendDecisionJson(std::string& out, const Decision& decision) {
     out += ",\"value\":";
     appendJsonNumber(out, contribution.value);
     out += ",\"contribution\":";
-    appendJsonNumber(out, std::round(contribution.contribution * 1e4) / 1e4);
+    appendJsonNumber(out, std::round(static_cast<double>(contribution.contribution) * 1e4) / 1e4);
     out.push_back('}');
   }
   out.push_back(']');

@@ -56,6 +56,24 @@ void Scorer::prepare(const Transaction& transaction, AccountState& state,
   if (!pending.rules.exclude_from_history) state.record(transaction);
 }
 
+void Scorer::prepareBatch(std::span<const Transaction> transactions,
+                          std::span<AccountState* const> states,
+                          std::span<PendingDecision> pending) const {
+  // Rows ahead whose states are prefetched: enough to cover a memory load
+  // while the current row is scored (about 0.3 us each), few enough that
+  // the prefetched states (512 bytes each) stay in L1 and L2.
+  constexpr std::size_t kLookahead = 4;
+  for (std::size_t i = 0; i < transactions.size(); ++i) {
+    if (i + kLookahead < transactions.size()) {
+      const char* ahead = reinterpret_cast<const char*>(states[i + kLookahead]);
+      for (std::size_t offset = 0; offset < sizeof(AccountState); offset += 64) {
+        __builtin_prefetch(ahead + offset, 1, 3);
+      }
+    }
+    prepare(transactions[i], *states[i], pending[i]);
+  }
+}
+
 void Scorer::decide(std::span<const Transaction> transactions,
                     std::span<const PendingDecision> pending, std::vector<Decision>& decisions) {
   const std::size_t count = transactions.size();

@@ -51,6 +51,15 @@ class Scorer {
   // rules, and records the transaction in `state` unless a rule excludes it.
   void prepare(const Transaction& transaction, AccountState& state, PendingDecision& pending) const;
 
+  // prepare() for each transaction of a batch, in order, with states[i]
+  // the state of transactions[i] (the same pointer when an account repeats
+  // in the batch). Prefetches the states of later rows, because with many
+  // accounts a state is rarely in cache and loading it costs more than the
+  // features. Precondition: the three spans have the same size.
+  void prepareBatch(std::span<const Transaction> transactions,
+                    std::span<AccountState* const> states,
+                    std::span<PendingDecision> pending) const;
+
   // Second pass over a batch: one batched model prediction, then a decision
   // per transaction. `decisions` is resized to the batch size.
   void decide(std::span<const Transaction> transactions, std::span<const PendingDecision> pending,

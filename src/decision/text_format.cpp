@@ -107,6 +107,14 @@ void appendJsonNumber(std::string& out, double value) {
   fmt::format_to(std::back_inserter(out), "{}", value);
 }
 
+void appendJsonNumber(std::string& out, float value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "{}", value);
+}
+
 void appendCsvField(std::string& out, std::string_view text) {
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
     out.append(text);

@@ -19,6 +19,9 @@ void appendJsonString(std::string& out, std::string_view text);
 
 // Appends a JSON number, or null for NaN and infinities (JSON has neither).
 void appendJsonNumber(std::string& out, double value);
+// The float overload prints the shortest text that reads back as the same
+// float (111734.45, not the double expansion 111734.453125).
+void appendJsonNumber(std::string& out, float value);
 
 // Appends `text` as one CSV field, quoted when it holds a comma, quote or
 // line break.

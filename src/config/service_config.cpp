@@ -164,7 +164,6 @@ ServiceConfig loadServiceConfig(ServiceRole role, const EnvironmentLookup& envir
                              "({}); a batch can never fill, lower the batch or raise the prefetch",
                              config.worker_batch, config.worker_prefetch));
   reader.seconds("TXGUARD_SHUTDOWN_GRACE_SECONDS", config.shutdown_grace, 1, 3600);
-  reader.seconds("TXGUARD_ARCHIVE_FLUSH_SECONDS", config.archive_flush_interval, 1, 3600);
   reader.integer("TXGUARD_MAX_BODY_BYTES", config.max_body_bytes, 1024, 64 << 20, "bytes");
 
   reader.throwIfProblems();

@@ -52,7 +52,6 @@ struct ServiceConfig {
   std::uint32_t worker_max_deliveries = 5;
   std::chrono::seconds decision_ttl{86400};
   std::chrono::seconds shutdown_grace{25};
-  std::chrono::seconds archive_flush_interval{5};
   std::uint64_t max_body_bytes = 1 << 20;
 };
 

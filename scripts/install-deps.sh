@@ -15,6 +15,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server rabbitmq-server prometheus
   python3 python3-jsonschema python3-yaml shellcheck unzip time
+  # Container image build and its test (scripts/build-image.sh,
+  # tests/image/): podman and buildah build and run it with runc;
+  # debootstrap makes the Debian base image when no registry is reachable.
+  podman buildah runc debootstrap uidmap fuse-overlayfs slirp4netns
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -2,8 +2,10 @@
 
 #include <httplib.h>
 
+#include <charconv>
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -32,11 +34,23 @@ void sendJson(httplib::Response& response, int status, const nlohmann::json& bod
   response.set_content(body.dump(), "application/json");
 }
 
+// `rejects` lists the problems of single items of a request body, as
+// {"line"|"item", "field"?, "reason"} objects.
 void sendError(httplib::Response& response, int status, const std::string& message,
-               nlohmann::json details = nullptr) {
+               nlohmann::json rejects = nullptr) {
   nlohmann::json body = {{"error", message}};
-  if (!details.is_null()) body["details"] = std::move(details);
+  if (!rejects.is_null()) body["rejects"] = std::move(rejects);
   sendJson(response, status, body);
+}
+
+// Parses a whole non-negative decimal number; std::stoul would take "-1"
+// (as its two's complement) and "12abc" (as 12).
+std::optional<std::size_t> parseCount(const std::string& text) {
+  std::size_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [next, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || next != end) return std::nullopt;
+  return value;
 }
 
 // The route template a path belongs to, for metric labels: ids must not
@@ -213,12 +227,16 @@ void handleAlerts(ApiContext& context, const httplib::Request& request,
                   httplib::Response& response) {
   std::size_t limit = 50;
   std::size_t offset = 0;
-  try {
-    if (request.has_param("limit")) limit = std::stoul(request.get_param_value("limit"));
-    if (request.has_param("offset")) offset = std::stoul(request.get_param_value("offset"));
-  } catch (const std::exception&) {
-    sendError(response, 400, "limit and offset must be whole numbers");
-    return;
+  for (auto [name, value] : {std::pair{"limit", &limit}, std::pair{"offset", &offset}}) {
+    if (!request.has_param(name)) continue;
+    const std::string text = request.get_param_value(name);
+    const std::optional<std::size_t> parsed = parseCount(text);
+    if (!parsed) {
+      sendError(response, 400,
+                fmt::format("{} '{}' is not a whole number; use 0 or more", name, text));
+      return;
+    }
+    *value = *parsed;
   }
   if (limit < 1 || limit > 500) {
     sendError(response, 400, fmt::format("limit {} is out of range; use 1 to 500", limit));

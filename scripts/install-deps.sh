@@ -19,6 +19,8 @@ packages=(
   # tests/image/): podman and buildah build and run it with runc;
   # debootstrap makes the Debian base image when no registry is reachable.
   podman buildah runc debootstrap uidmap fuse-overlayfs slirp4netns
+  # docker-compose 1.29 validates compose.yaml against its schema offline.
+  docker-compose
 )
 
 if [ "$(id -u)" -ne 0 ]; then

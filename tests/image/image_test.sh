@@ -8,9 +8,11 @@
 #
 # Checks: the image's user, entrypoint and labels; no compiler or -dev
 # package inside; `txguard --version` and `txguard score` on the bundled
-# data; then, when the binary has the `api` subcommand, `txguard api` against
-# the local stack: /readyz, POST /v1/score, GET /v1/transactions/{id},
-# `txguard selftest`, and exit code 0 after SIGTERM.
+# data; then, when the binary has the `api` subcommand, `txguard api` and
+# `txguard worker` containers against the local stack, whose RabbitMQ gets
+# compose.yaml's definitions: /readyz, compose's healthcheck command, POST
+# /v1/score, a transaction through the queue, /metrics, `txguard selftest`,
+# exit code 0 after SIGTERM and logs without secrets.
 #
 # Environment:
 #   TXGUARD_IMAGE_GIT_REV   build this commit instead of the working tree
@@ -42,7 +44,8 @@ readonly WORK_DIR
 readonly STACK_DIR="$WORK_DIR/stack"
 
 failures=0
-container_id=""
+api_container=""
+worker_container=""
 stack_started=0
 
 log() { printf 'image-test: %s\n' "$*" >&2; }
@@ -73,9 +76,12 @@ expect_none() {
 }
 
 cleanup() {
-  if [[ -n "$container_id" ]]; then
-    podman rm --force --time 5 "$container_id" >/dev/null 2>&1 || true
-  fi
+  local container
+  for container in "$api_container" "$worker_container"; do
+    if [[ -n "$container" ]]; then
+      podman rm --force --time 5 "$container" >/dev/null 2>&1 || true
+    fi
+  done
   if [[ "$stack_started" -eq 1 ]]; then
     "$REPO_DIR/scripts/local-stack.sh" stop "$STACK_DIR" >/dev/null 2>&1 || true
   fi
@@ -242,39 +248,59 @@ write_secret_files() {
   fi
 }
 
-wait_ready() {
-  local port=$1 deadline=$((SECONDS + 90)) code
-  while ((SECONDS < deadline)); do
-    if [[ "$(podman inspect --format '{{.State.Running}}' "$container_id")" != true ]]; then
-      podman logs --tail 40 "$container_id" >&2 || true
-      die "txguard api exited before it was ready"
-    fi
-    code=$(curl -s -o "$WORK_DIR/readyz.json" -w '%{http_code}' "http://127.0.0.1:$port/readyz" || true)
-    if [[ "$code" == 200 ]]; then
-      return 0
-    fi
-    sleep 1
-  done
-  log "last /readyz answer ($code): $(cat "$WORK_DIR/readyz.json" 2>/dev/null)"
-  podman logs --tail 40 "$container_id" >&2 || true
-  die "txguard api was not ready within 90 s"
+# Loads the RabbitMQ definitions that scripts/compose-secrets.sh writes for
+# compose.yaml into the stack's broker, with the stack's txguard password.
+# The api and the worker declare the topology on connect and fail on any
+# argument that differs, so a queue round trip proves that the compose
+# definitions match, and that the compose user's password hash and its
+# ^txguard\. permissions work.
+import_compose_definitions() {
+  local dir="$WORK_DIR/compose-secrets"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  printf '%s' "$TXGUARD_AMQP_PASSWORD" >"$dir/rabbitmq-password"
+  "$REPO_DIR/scripts/compose-secrets.sh" "$dir" 2>/dev/null ||
+    die "scripts/compose-secrets.sh $dir failed"
+  "$REPO_DIR/scripts/local-stack.sh" rabbitmqctl "$STACK_DIR" \
+    import_definitions "$dir/rabbitmq-definitions.json" >/dev/null ||
+    die "RabbitMQ rejected the compose definitions ($dir/rabbitmq-definitions.json)"
+  if "$REPO_DIR/scripts/local-stack.sh" rabbitmqctl "$STACK_DIR" \
+    authenticate_user txguard "$TXGUARD_AMQP_PASSWORD" >/dev/null 2>&1; then
+    pass "compose definitions: the txguard user's password hash is accepted"
+  else
+    fail "compose definitions: RabbitMQ rejects the txguard password with the generated hash"
+  fi
 }
 
-check_service() {
-  log "starting the local stack in $STACK_DIR"
-  "$REPO_DIR/scripts/local-stack.sh" start "$STACK_DIR" >"$WORK_DIR/stack.log" 2>&1 || {
-    tail -n 30 "$WORK_DIR/stack.log" >&2
-    die "scripts/local-stack.sh start failed"
-  }
-  stack_started=1
-  # shellcheck source=/dev/null
-  source "$STACK_DIR/env"
+# Runs compose.yaml's healthcheck command of the api service in the running
+# container, so the command works with what the image has (bash, no curl).
+check_compose_healthcheck() {
+  local command=()
+  mapfile -t command < <(python3 - "$REPO_DIR/compose.yaml" <<'PY'
+import sys, yaml
+with open(sys.argv[1]) as f:
+    test = yaml.safe_load(f)["services"]["api"]["healthcheck"]["test"]
+assert test[0] == "CMD", test
+for part in test[1:]:
+    # Compose turns $$ into a literal $ before the container sees it.
+    print(part.replace("$$", "$").replace("\n", " "))
+PY
+  )
+  if [[ ${#command[@]} -eq 0 ]]; then
+    fail "no CMD healthcheck for the api service in compose.yaml"
+  elif podman exec "$api_container" "${command[@]}"; then
+    pass "compose.yaml's api healthcheck passes in the container"
+  else
+    fail "compose.yaml's api healthcheck fails in the container: ${command[*]}"
+  fi
+}
 
-  local secrets_dir="$WORK_DIR/secrets" port
-  write_secret_files "$secrets_dir"
-  port=$(free_port)
-  container_id=$(podman run --detach "${PODMAN_FLAGS[@]}" "${HARDENED_FLAGS[@]}" \
-    --name "txguard-image-test-$$" \
+# start_container COMPONENT PORT: runs `txguard COMPONENT` hardened, with the
+# stack's settings and the secrets as files, and prints the container id.
+start_container() {
+  local component=$1 port=$2 secrets_dir="$WORK_DIR/secrets"
+  podman run --detach "${PODMAN_FLAGS[@]}" "${HARDENED_FLAGS[@]}" \
+    --name "txguard-image-test-$component-$$" \
     --volume "$secrets_dir:/etc/txguard/secrets:ro" \
     --env "TXGUARD_HTTP_PORT=$port" \
     --env TXGUARD_RULES_FILE=/etc/txguard/rules/rules.yaml \
@@ -290,27 +316,75 @@ check_service() {
     --env TXGUARD_S3_ACCESS_KEY_ID_FILE=/etc/txguard/secrets/s3-access-key-id \
     --env TXGUARD_S3_SECRET_ACCESS_KEY_FILE=/etc/txguard/secrets/s3-secret-access-key \
     --env TXGUARD_PAN_HASH_KEY_FILE=/etc/txguard/secrets/pan-hash-key \
-    "$IMAGE" api)
-  log "started txguard api in container ${container_id:0:12} on port $port"
+    "$IMAGE" "$component"
+}
 
-  wait_ready "$port"
-  pass "/readyz returned 200"
+# wait_ready COMPONENT CONTAINER PORT: waits up to 90 s for /readyz to return 200.
+wait_ready() {
+  local component=$1 container=$2 port=$3 deadline=$((SECONDS + 90)) code=""
+  while ((SECONDS < deadline)); do
+    if [[ "$(podman inspect --format '{{.State.Running}}' "$container")" != true ]]; then
+      podman logs --tail 40 "$container" >&2 || true
+      die "txguard $component exited before it was ready"
+    fi
+    code=$(curl -s -o "$WORK_DIR/readyz-$component.json" -w '%{http_code}' \
+      "http://127.0.0.1:$port/readyz" || true)
+    if [[ "$code" == 200 ]]; then
+      pass "$component /readyz returned 200"
+      return 0
+    fi
+    sleep 1
+  done
+  log "last $component /readyz answer ($code): $(cat "$WORK_DIR/readyz-$component.json" 2>/dev/null)"
+  podman logs --tail 40 "$container" >&2 || true
+  die "txguard $component was not ready within 90 s"
+}
 
-  local process
-  process=$(podman top "$container_id" huser capeff | tail -n +2 | tr -s ' ')
-  expect_equal "api process host user and effective capabilities" "$process" "10001 none"
+# stop_and_check COMPONENT CONTAINER: sends SIGTERM, expects exit code 0, and
+# checks the log for secrets and non-JSON lines.
+stop_and_check() {
+  local component=$1 container=$2 started=$SECONDS exit_code
+  # txguard is PID 1 in the container: without its own SIGTERM handler the
+  # signal is ignored and podman kills it after the timeout (exit 137).
+  podman stop --time 40 "$container" >/dev/null
+  exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$container")
+  expect_equal "$component exit code after SIGTERM ($((SECONDS - started)) s)" "$exit_code" 0
 
-  # Canonical JSON with a card number: the decision shows the account as the
-  # masked number or as the keyed hash made with the key from the secret file.
-  local id code body
-  id="image-test-$(date +%s)-$RANDOM"
+  local log_file="$WORK_DIR/$component.log" secret leaked=0
+  podman logs "$container" >"$log_file" 2>&1 || true
+  for secret in "$TXGUARD_REDIS_PASSWORD" "$TXGUARD_AMQP_PASSWORD" "$TXGUARD_PAN_HASH_KEY" "$TEST_CARD_NUMBER"; do
+    if grep -qF -- "$secret" "$log_file"; then
+      leaked=1
+    fi
+  done
+  if [[ "$leaked" -eq 0 ]]; then
+    pass "no password, key or card number in the $component log"
+  else
+    fail "the $component log ($log_file) contains a secret or a plain card number"
+  fi
+  if python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' \
+    "$log_file" 2>/dev/null; then
+    pass "every $component log line is a JSON object"
+  else
+    fail "the $component log ($log_file) has lines that are not JSON"
+  fi
+}
+
+# POST /v1/score with canonical JSON that carries a card number. The decision
+# shows the account as the masked number or as the keyed hash made with the
+# key from the secret file; never the number itself.
+check_score() {
+  local port=$1 id code body problem
+  id="image-test-score-$(date +%s)-$RANDOM"
   body=$(printf '{"id": "%s", "card_number": "%s", "timestamp": "2024-03-01T10:15:00Z", "amount": 125.5, "location": "SP"}' \
     "$id" "$TEST_CARD_NUMBER")
   code=$(curl -s -o "$WORK_DIR/score.json" -w '%{http_code}' -H 'Content-Type: application/json' \
     --data "$body" "http://127.0.0.1:$port/v1/score" || true)
-  if [[ "$code" == 200 ]]; then
-    local problem
-    problem=$(python3 - "$WORK_DIR/score.json" "$id" "$TEST_CARD_NUMBER" "$TXGUARD_PAN_HASH_KEY" <<'PY'
+  if [[ "$code" != 200 ]]; then
+    fail "POST /v1/score returned HTTP $code: $(cat "$WORK_DIR/score.json" 2>/dev/null)"
+    return
+  fi
+  problem=$(python3 - "$WORK_DIR/score.json" "$id" "$TEST_CARD_NUMBER" "$TXGUARD_PAN_HASH_KEY" <<'PY'
 import hashlib, hmac, json, sys
 with open(sys.argv[1]) as f:
     decision = json.load(f)
@@ -327,9 +401,9 @@ if not isinstance(score, (int, float)) or not 0 <= score <= 1:
     problems.append(f"score {score!r} is not a number in [0, 1]")
 if decision.get("amount") != 125.5:
     problems.append(f"amount {decision.get('amount')!r}, expected 125.5")
-for key in ("account", "timestamp", "model_version", "rules_version"):
-    if not isinstance(decision.get(key), str):
-        problems.append(f"{key} missing or not a string")
+for name in ("account", "timestamp", "model_version", "rules_version"):
+    if not isinstance(decision.get(name), str):
+        problems.append(f"{name} missing or not a string")
 if decision.get("account") not in (masked, keyed_hash):
     problems.append(f"account {decision.get('account')!r}, expected {masked!r} or {keyed_hash!r}")
 if card_number in json.dumps(decision):
@@ -338,11 +412,8 @@ if not isinstance(decision.get("reasons"), list):
     problems.append("reasons missing or not a list")
 print("; ".join(problems))
 PY
-    ) || problem="response is not JSON: $(cat "$WORK_DIR/score.json")"
-    expect_none "problems in the POST /v1/score decision" "$problem"
-  else
-    fail "POST /v1/score returned HTTP $code: $(cat "$WORK_DIR/score.json" 2>/dev/null)"
-  fi
+  ) || problem="response is not JSON: $(cat "$WORK_DIR/score.json")"
+  expect_none "problems in the POST /v1/score decision" "$problem"
 
   code=$(curl -s -o "$WORK_DIR/stored.json" -w '%{http_code}' \
     "http://127.0.0.1:$port/v1/transactions/$id" || true)
@@ -352,46 +423,89 @@ PY
   else
     fail "GET /v1/transactions/$id returned HTTP $code: $(cat "$WORK_DIR/stored.json" 2>/dev/null)"
   fi
+}
 
-  code=$(curl -s -o "$WORK_DIR/metrics.txt" -w '%{http_code}' "http://127.0.0.1:$port/metrics" || true)
-  if [[ "$code" == 200 ]] && grep -q '^txguard_' "$WORK_DIR/metrics.txt"; then
-    pass "/metrics serves txguard_ metrics"
-  else
-    fail "/metrics returned HTTP $code without txguard_ metrics"
+# POST /v1/transactions publishes to RabbitMQ (the api declares the topology
+# on its first publish); the worker container consumes and decides it.
+check_queue_round_trip() {
+  local port=$1 id code deadline
+  id="image-test-queue-$(date +%s)-$RANDOM"
+  code=$(curl -s -o "$WORK_DIR/ingest.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data "$(printf '{"transaction_id": "%s", "account_number": "2962", "value": 80.0, "state": "SP", "date": "2024-03-01 11:00:00.000000"}' "$id")" \
+    "http://127.0.0.1:$port/v1/transactions" || true)
+  if [[ "$code" != 202 ]]; then
+    fail "POST /v1/transactions returned HTTP $code: $(cat "$WORK_DIR/ingest.json" 2>/dev/null)"
+    return
   fi
+  pass "POST /v1/transactions accepted the transaction (HTTP 202)"
+
+  deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    code=$(curl -s -o "$WORK_DIR/queued.json" -w '%{http_code}' \
+      "http://127.0.0.1:$port/v1/transactions/$id" || true)
+    if [[ "$code" == 200 ]]; then
+      pass "the worker container decided the queued transaction"
+      return
+    fi
+    sleep 1
+  done
+  fail "no decision for the queued transaction $id within 30 s (last HTTP $code)"
+}
+
+check_service() {
+  log "starting the local stack in $STACK_DIR"
+  "$REPO_DIR/scripts/local-stack.sh" start "$STACK_DIR" >"$WORK_DIR/stack.log" 2>&1 || {
+    tail -n 30 "$WORK_DIR/stack.log" >&2
+    die "scripts/local-stack.sh start failed"
+  }
+  stack_started=1
+  # shellcheck source=/dev/null
+  source "$STACK_DIR/env"
+
+  import_compose_definitions
+  write_secret_files "$WORK_DIR/secrets"
+
+  local api_port worker_port
+  api_port=$(free_port)
+  worker_port=$(free_port)
+  api_container=$(start_container api "$api_port")
+  log "started txguard api in container ${api_container:0:12} on port $api_port"
+  worker_container=$(start_container worker "$worker_port")
+  log "started txguard worker in container ${worker_container:0:12} on port $worker_port"
+  wait_ready api "$api_container" "$api_port"
+  wait_ready worker "$worker_container" "$worker_port"
+
+  check_compose_healthcheck
+
+  local process
+  process=$(podman top "$api_container" huser capeff | tail -n +2 | tr -s ' ')
+  expect_equal "api process host user and effective capabilities" "$process" "10001 none"
+
+  check_score "$api_port"
+  check_queue_round_trip "$api_port"
+
+  local component port code
+  for component in api worker; do
+    port=$api_port
+    [[ "$component" == worker ]] && port=$worker_port
+    code=$(curl -s -o "$WORK_DIR/metrics-$component.txt" -w '%{http_code}' \
+      "http://127.0.0.1:$port/metrics" || true)
+    if [[ "$code" == 200 ]] && grep -q '^txguard_' "$WORK_DIR/metrics-$component.txt"; then
+      pass "$component /metrics serves txguard_ metrics"
+    else
+      fail "$component /metrics returned HTTP $code without txguard_ metrics"
+    fi
+  done
 
   # The chart's helm test runs this command in the same image.
-  if run_hardened "$IMAGE" selftest --url "http://127.0.0.1:$port" >"$WORK_DIR/selftest.log" 2>&1; then
+  if run_hardened "$IMAGE" selftest --url "http://127.0.0.1:$api_port" >"$WORK_DIR/selftest.log" 2>&1; then
     pass "txguard selftest"
   else
     fail "txguard selftest failed: $(tail -n 5 "$WORK_DIR/selftest.log")"
   fi
 
-  # txguard is PID 1 in the container: without its own SIGTERM handler the
-  # signal is ignored and podman kills it after the timeout (exit 137).
-  local started=$SECONDS exit_code
-  podman stop --time 40 "$container_id" >/dev/null
-  exit_code=$(podman inspect --format '{{.State.ExitCode}}' "$container_id")
-  expect_equal "api exit code after SIGTERM ($((SECONDS - started)) s)" "$exit_code" 0
-
-  podman logs "$container_id" >"$WORK_DIR/api.log" 2>&1 || true
-  local secret leaked=0
-  for secret in "$TXGUARD_REDIS_PASSWORD" "$TXGUARD_AMQP_PASSWORD" "$TXGUARD_PAN_HASH_KEY" "$TEST_CARD_NUMBER"; do
-    if grep -qF -- "$secret" "$WORK_DIR/api.log"; then
-      leaked=1
-    fi
-  done
-  if [[ "$leaked" -eq 0 ]]; then
-    pass "no password, key or card number in the api log"
-  else
-    fail "the api log ($WORK_DIR/api.log) contains a secret or a plain card number"
-  fi
-  if python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]' \
-    "$WORK_DIR/api.log" 2>/dev/null; then
-    pass "every api log line is a JSON object"
-  else
-    fail "the api log ($WORK_DIR/api.log) has lines that are not JSON"
-  fi
+  stop_and_check worker "$worker_container"
+  stop_and_check api "$api_container"
 }
 
 main() {

@@ -1,6 +1,7 @@
 #include "decision/scorer.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "features/feature_extractor.h"
 #include "model/model.h"
@@ -35,7 +36,18 @@ Scorer::Scorer(const RuleSet& rules, const Model* model, ScorerOptions options)
     model_version_ = model_->metadata().version;
     review_threshold_ = model_->metadata().review_threshold;
     block_threshold_ = model_->metadata().block_threshold;
+    for (const std::string& name : model_->metadata().required_features) {
+      if (const auto feature = featureByName(name)) required_features_.push_back(*feature);
+    }
   }
+}
+
+bool Scorer::modelApplies(const FeatureVector& features) const {
+  if (model_ == nullptr) return false;
+  for (Feature feature : required_features_) {
+    if (std::isnan(featureValue(features, feature))) return false;
+  }
+  return true;
 }
 
 const std::string& Scorer::rulesVersion() const { return rules_.version(); }
@@ -97,23 +109,26 @@ void Scorer::decide(std::span<const Transaction> transactions,
     decision.timestamp_ms = transaction.timestamp_ms;
     decision.amount = transaction.amount;
     decision.location = transaction.location;
-    decision.model_version = model_version_;
+    const bool model_applies = !probabilities_.empty() && modelApplies(step.features);
+    decision.model_version = model_applies ? model_version_ : std::string();
     decision.rules_version = rules_.version();
     decision.label = static_cast<int>(transaction.label);
     decision.excluded_from_history = step.rules.exclude_from_history;
 
-    decision.model_score = probabilities_.empty() ? -1.0 : probabilities_[i];
+    decision.model_score = model_applies ? probabilities_[i] : -1.0;
     decision.score = combineScores(decision.model_score, step.rules.score);
 
     // The thresholds are calibrated on what they are compared with: the
     // model's thresholds on its probability (chosen on held-out data), the
-    // fixed ones on the rules' score when there is no model. A rule's action
-    // is a floor either way.
-    const double thresholded = decision.model_score >= 0 ? decision.model_score : decision.score;
+    // fixed ones on the rules' score when no model scored the row. A rule's
+    // action is a floor either way.
+    const double thresholded = model_applies ? decision.model_score : decision.score;
+    const double block_threshold = model_applies ? block_threshold_ : options_.block_threshold;
+    const double review_threshold = model_applies ? review_threshold_ : options_.review_threshold;
     Action action = step.rules.action;
-    if (thresholded >= block_threshold_) {
+    if (thresholded >= block_threshold) {
       action = Action::kBlock;
-    } else if (thresholded >= review_threshold_ && action == Action::kAllow) {
+    } else if (thresholded >= review_threshold && action == Action::kAllow) {
       action = Action::kReview;
     }
     decision.action = action;
@@ -125,7 +140,7 @@ void Scorer::decide(std::span<const Transaction> transactions,
           FiredRule{rule.name, rules_.renderReason(rule_index, step.features), rule.score});
     }
     decision.top_contributions.clear();
-    if (action != Action::kAllow) flagged_rows_.push_back(i);
+    if (action != Action::kAllow && model_applies) flagged_rows_.push_back(i);
   }
 
   // Contributions cost far more than a prediction, so only the transactions

@@ -66,6 +66,11 @@ class Scorer {
               std::vector<Decision>& decisions);
 
   const std::string& modelVersion() const { return model_version_; }
+
+  // True when the model is loaded and the row has every feature the model
+  // never saw missing in training (ModelMetadata::required_features).
+  // Other rows are decided by the rules alone, with the default thresholds.
+  bool modelApplies(const FeatureVector& features) const;
   const std::string& rulesVersion() const;
   double reviewThreshold() const { return review_threshold_; }
   double blockThreshold() const { return block_threshold_; }
@@ -77,6 +82,7 @@ class Scorer {
   std::string model_version_;
   double review_threshold_;
   double block_threshold_;
+  std::vector<Feature> required_features_;
 
   // Reused between batches so that decide() does not allocate per call.
   std::vector<FeatureVector> feature_rows_;

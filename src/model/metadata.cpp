@@ -92,6 +92,7 @@ std::string metadataToJson(const ModelMetadata& metadata) {
       {"version", metadata.version},
       {"dataset_kind", metadata.dataset_kind},
       {"features", metadata.features},
+      {"required_features", metadata.required_features},
       {"model_sha256", metadata.model_sha256},
       {"training_data_sha256", metadata.training_data_sha256},
       {"split",
@@ -138,6 +139,10 @@ ModelMetadata metadataFromJson(std::string_view text) {
   metadata.version = field<std::string>(document, "", "version");
   metadata.dataset_kind = field<std::string>(document, "", "dataset_kind");
   metadata.features = field<std::vector<std::string>>(document, "", "features");
+  if (document.contains("required_features")) {
+    metadata.required_features =
+        field<std::vector<std::string>>(document, "", "required_features");
+  }
   metadata.model_sha256 = field<std::string>(document, "", "model_sha256");
   metadata.training_data_sha256 = field<std::string>(document, "", "training_data_sha256");
 

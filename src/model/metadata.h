@@ -26,6 +26,12 @@ struct ModelMetadata {
   // is features[i].
   std::vector<std::string> features;
 
+  // Model features that no training row was missing (NaN). A transaction
+  // missing any of them is unlike the training data, e.g. an ACME row
+  // without balances scored by the PaySim model, so the scorer does not
+  // apply the model to it. Empty in metadata written before this field.
+  std::vector<std::string> required_features;
+
   std::string model_sha256;          // SHA-256 of the model.json bytes
   std::string training_data_sha256;  // SHA-256 of the TrainingSet, see trainer.h
 

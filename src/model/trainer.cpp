@@ -267,6 +267,18 @@ Model train(const TrainingSet& data, const TrainOptions& options) {
     columns.push_back(*feature);
   }
 
+  for (std::size_t column = 0; column < columns.size(); ++column) {
+    const auto feature = static_cast<std::size_t>(columns[column]);
+    bool always_present = true;
+    for (const std::size_t index : split.train) {
+      if (std::isnan(data.rows[index][feature])) {
+        always_present = false;
+        break;
+      }
+    }
+    if (always_present) metadata.required_features.push_back(metadata.features[column]);
+  }
+
   std::vector<float> train_labels;
   std::size_t train_positives = 0;
   for (const std::size_t index : split.train) {

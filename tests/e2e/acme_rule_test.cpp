@@ -69,6 +69,25 @@ TEST_P(AcmeRuleTest, WritesOneReportPerFlaggedRow) {
   EXPECT_NE(report.find("acme_location_change_within_hour"), std::string::npos) << report;
 }
 
+// The PaySim model was trained on rows that always have balances; ACME rows
+// have none, so the model must stay out and the rule alone decides.
+TEST(AcmeRuleWithModel, ModelSkipsRowsUnlikeItsTraining) {
+  TempDir dir;
+  const CliResult result =
+      runTxguard(dir.path(), {"score", sourcePath("data/acme/transactions.json"), "--model",
+                              "paysim", "--out-dir", "out", "--quiet"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+
+  const auto decisions = readJsonLines(dir.path() / "out/decisions.jsonl");
+  ASSERT_EQ(decisions.size(), 15u);
+  for (const auto& decision : decisions) {
+    const std::string id = decision["transaction_id"];
+    EXPECT_TRUE(decision["model_score"].is_null()) << id;
+    EXPECT_EQ(decision["model_version"], "") << id;
+    EXPECT_EQ(decision["action"], kExpectedFlags.count(id) > 0 ? "block" : "allow") << id;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(BothSpellings, AcmeRuleTest,
                          ::testing::Values("data/acme/transactions.json",
                                            "data/acme/transactions_country.jsonl"));

@@ -95,6 +95,8 @@ class ScoreRun {
     InMemoryAccountStateStore states;
     ProgressBar progress(!options_.quiet);
     std::vector<Transaction> batch(options_.batch_size);
+    std::vector<std::string_view> accounts(options_.batch_size);
+    std::vector<AccountState*> account_states(options_.batch_size);
     std::vector<PendingDecision> pending(options_.batch_size);
     std::vector<Decision> decisions;
     std::string buffer;
@@ -103,14 +105,19 @@ class ScoreRun {
     const auto start = std::chrono::steady_clock::now();
     bool more = true;
     while (more) {
+      // Read the whole batch first, so that the state lookups and the
+      // scoring can prefetch the accounts of later rows.
       std::size_t filled = 0;
       while (filled < batch.size() && (more = reader->next(batch[filled]))) {
-        Transaction& transaction = batch[filled];
-        scorer.prepare(transaction, states.stateFor(transaction.account), pending[filled]);
+        accounts[filled] = batch[filled].account;
         ++filled;
       }
       if (filled == 0) break;
 
+      states.statesFor(std::span(accounts.data(), filled),
+                       std::span(account_states.data(), filled));
+      scorer.prepareBatch(std::span(batch.data(), filled), std::span(account_states.data(), filled),
+                          std::span(pending.data(), filled));
       scorer.decide(std::span(batch.data(), filled), std::span(pending.data(), filled), decisions);
       writeBatch(std::span(batch.data(), filled), std::span(pending.data(), filled), decisions,
                  reports, buffer, totals);

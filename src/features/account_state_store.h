@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "features/account_state.h"
 
@@ -46,15 +48,30 @@ class AccountStateStore {
   }
 };
 
-// Account states in an unordered_map, for the batch CLI and tests. Not
-// thread-safe: one thread owns the store.
+// Account states in process, for the batch CLI and tests. Not thread-safe:
+// one thread owns the store.
+//
+// An open-addressing index of (hash, entry pointer) slots, at most half
+// full, points at entries allocated in chunks that never move. A lookup
+// reads one slot and the entry's key, which sits in the cache line before
+// the state, so a cold account costs two memory loads where a node-based
+// map costs three or more. statesFor() overlaps those loads for a batch.
 class InMemoryAccountStateStore final : public AccountStateStore {
  public:
+  InMemoryAccountStateStore() = default;
+  InMemoryAccountStateStore(const InMemoryAccountStateStore&) = delete;
+  InMemoryAccountStateStore& operator=(const InMemoryAccountStateStore&) = delete;
+
   // Returns the account's state for in-place update, inserting an empty
   // one first when the account is new. The reference stays valid until the
-  // account is erased or the store is cleared or destroyed (rehashing moves
-  // buckets, not elements).
+  // store is cleared or destroyed: growing the index moves slots, not
+  // states.
   AccountState& stateFor(std::string_view account);
+
+  // Sets out[i] to &stateFor(accounts[i]) for every i, prefetching the
+  // index slots and entries of later accounts while looking up earlier
+  // ones. Precondition: out.size() == accounts.size().
+  void statesFor(std::span<const std::string_view> accounts, std::span<AccountState*> out);
 
   // Returns the account's state, or nullptr when the account is unknown.
   const AccountState* find(std::string_view account) const;
@@ -62,31 +79,56 @@ class InMemoryAccountStateStore final : public AccountStateStore {
   AccountState load(std::string_view account) override;
   void save(std::string_view account, const AccountState& state) override;
 
-  // Reserves buckets for `accounts` accounts, so that loading a known
-  // number of accounts does not rehash.
-  void reserve(std::size_t accounts) { states_.reserve(accounts); }
-  std::size_t size() const { return states_.size(); }
+  // Sizes the index for `accounts` accounts, so that loading a known
+  // number of accounts does not grow it.
+  void reserve(std::size_t accounts);
+  std::size_t size() const { return size_; }
   void clear();
 
-  // Estimates the heap bytes the store uses: one node per account (next
-  // pointer, key and state), key bytes beyond the string's inline buffer,
-  // and the bucket array. Allocator headers are not counted, so the real
+  // Estimates the heap bytes the store uses: one entry per account (key and
+  // state), key bytes beyond the string's inline buffer, and the index.
+  // Allocator headers and the unused tail of the newest chunk (fewer than
+  // kMaxChunkEntries entries, 512 bytes each) are not counted, so the real
   // figure is somewhat higher.
   std::size_t memoryBytesEstimate() const;
 
  private:
-  // Transparent hash and equality, so lookups by string_view do not build a
-  // std::string.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const noexcept {
-      return std::hash<std::string_view>{}(key);
-    }
+  // The key is first, so that the line holding it is the one before the
+  // state's first line.
+  struct Entry {
+    std::string key;
+    AccountState state;
   };
 
-  void insertKeyBytes(const std::string& key);
+  struct Slot {
+    std::uint64_t hash = 0;
+    Entry* entry = nullptr;  // null when the slot is free
+  };
 
-  std::unordered_map<std::string, AccountState, KeyHash, std::equal_to<>> states_;
+  // Entries per chunk: the first chunk holds kMinChunkEntries, and each
+  // later one twice the previous, up to kMaxChunkEntries.
+  static constexpr std::size_t kMinChunkEntries = 64;
+  static constexpr std::size_t kMaxChunkEntries = 4096;
+  static constexpr std::size_t kMinSlots = 64;
+
+  static std::uint64_t hashOf(std::string_view key) noexcept {
+    return std::hash<std::string_view>{}(key);
+  }
+
+  // Returns the index of the slot holding `key`, or of the free slot where
+  // it would go. Precondition: slots_ is not empty.
+  std::size_t probe(std::uint64_t hash, std::string_view key) const;
+  // Prefetches the entry of the first slot matching `hash`, if the probe
+  // meets one before a free slot. Reads slots only, not keys.
+  void prefetchEntry(std::uint64_t hash) const;
+  Entry* newEntry(std::string_view key);
+  void growSlots(std::size_t min_slots);
+
+  std::vector<Slot> slots_;  // size is 0 or a power of two
+  std::vector<std::unique_ptr<Entry[]>> chunks_;
+  std::size_t last_chunk_entries_ = 0;  // capacity of chunks_.back()
+  std::size_t last_chunk_used_ = 0;
+  std::size_t size_ = 0;
   std::size_t key_heap_bytes_ = 0;
 };
 

@@ -35,6 +35,9 @@ constexpr const char* kPredictConfig =
 // rate, so reasons for every flagged row would dominate a run. Both sum to
 // the margin. XGBoost 1.7 rejects contributions in in-place prediction, so
 // they go through a DMatrix.
+// Probe rows on which the TreeEnsemble copy must match XGBoost at load.
+constexpr std::size_t kTreeCheckRows = 512;
+
 constexpr const char* kContributionsConfig =
     R"({"type":3,"training":false,"iteration_begin":0,"iteration_end":0,)"
     R"("strict_shape":false})";
@@ -184,7 +187,8 @@ Model::Model(Model&& other) noexcept
     : booster_(std::exchange(other.booster_, nullptr)),
       model_json_(std::move(other.model_json_)),
       metadata_(std::move(other.metadata_)),
-      features_(std::move(other.features_)) {}
+      features_(std::move(other.features_)),
+      trees_(std::move(other.trees_)) {}
 
 Model& Model::operator=(Model&& other) noexcept {
   if (this != &other) {
@@ -193,6 +197,7 @@ Model& Model::operator=(Model&& other) noexcept {
     model_json_ = std::move(other.model_json_);
     metadata_ = std::move(other.metadata_);
     features_ = std::move(other.features_);
+    trees_ = std::move(other.trees_);
   }
   return *this;
 }
@@ -256,7 +261,19 @@ Model Model::fromParts(std::string model_json, ModelMetadata metadata) {
   FeatureVector warm_up;
   warm_up.fill(std::numeric_limits<float>::quiet_NaN());
   std::vector<float> ignored;
-  model.predict(std::span<const FeatureVector>(&warm_up, 1), ignored);
+  model.predictWithXgboost(std::span<const FeatureVector>(&warm_up, 1), ignored);
+
+  // The tree copy serves predict() only when it gives XGBoost's
+  // probabilities, bit for bit, on rows that sit on the split conditions.
+  if (std::optional<TreeEnsemble> trees =
+          TreeEnsemble::fromJson(model.model_json_, model.features_)) {
+    const std::vector<FeatureVector> probes = trees->probeRows(kTreeCheckRows);
+    std::vector<float> expected;
+    model.predictWithXgboost(probes, expected);
+    std::vector<float> actual(probes.size());
+    trees->predict(probes, actual);
+    if (actual == expected) model.trees_ = std::move(trees);
+  }
   return model;
 }
 
@@ -285,6 +302,16 @@ const std::vector<float>& Model::selectColumns(std::span<const FeatureVector> ro
 }
 
 void Model::predict(std::span<const FeatureVector> rows, std::vector<float>& probabilities) const {
+  if (!trees_) {
+    predictWithXgboost(rows, probabilities);
+    return;
+  }
+  probabilities.resize(rows.size());
+  trees_->predict(rows, probabilities);
+}
+
+void Model::predictWithXgboost(std::span<const FeatureVector> rows,
+                               std::vector<float>& probabilities) const {
   probabilities.resize(rows.size());
   if (rows.empty()) return;
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "features/feature_vector.h"
 #include "model/metadata.h"
 #include "model/model_error.h"
+#include "model/tree_ensemble.h"
 
 namespace txguard {
 
@@ -71,8 +73,18 @@ class Model {
   const std::vector<Feature>& features() const { return features_; }
 
   // Fraud probability per row, in [0, 1]. NaN features are missing values.
-  // `probabilities` is resized to rows.size().
+  // `probabilities` is resized to rows.size(). Uses the model's TreeEnsemble
+  // copy when loading built one and it matched XGBoost on probe rows, else
+  // XGBoost.
   void predict(std::span<const FeatureVector> rows, std::vector<float>& probabilities) const;
+
+  // predict() through XGBoost's in-place prediction, whatever predict()
+  // uses; the reference that the TreeEnsemble copy is checked against.
+  void predictWithXgboost(std::span<const FeatureVector> rows,
+                          std::vector<float>& probabilities) const;
+
+  // True when predict() evaluates the TreeEnsemble copy.
+  bool usesTreeEnsemble() const { return trees_.has_value(); }
 
   // Approximate (Saabas) feature contributions in log-odds, row-major:
   // features().size() + 1 values
@@ -97,6 +109,7 @@ class Model {
   std::string model_json_;
   ModelMetadata metadata_;
   std::vector<Feature> features_;
+  std::optional<TreeEnsemble> trees_;
 };
 
 }  // namespace txguard

@@ -22,6 +22,7 @@
 #include "http/api_server.h"
 #include "http/pool.h"
 #include "ingest/reader.h"
+#include "queue/amqp_connection.h"
 #include "queue/consumer.h"
 #include "queue/publisher.h"
 #include "queue/topology.h"
@@ -270,6 +271,29 @@ int runWorker() {
     }
   });
 
+  // Queue depth for txguard_queue_lag_messages, on a connection of its
+  // own because the consumer's connection is busy with deliveries.
+  std::thread lag_thread([&] {
+    std::unique_ptr<AmqpConnection> connection;
+    while (!outbox_stop) {
+      try {
+        if (!connection) {
+          connection = std::make_unique<AmqpConnection>(
+              runtime.amqpConfig("txguard-worker-lag-" + holder));
+        }
+        runtime.metrics.queueLag().Set(
+            connection->readyMessages(QueueTopology{}.transactions_queue));
+      } catch (const std::exception& error) {
+        connection.reset();
+        log::limited(log::Level::kWarn, "could not read the queue depth",
+                     {{"error", error.what()}});
+      }
+      for (int waited = 0; waited < 5000 && !outbox_stop; waited += 100) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  });
+
   {
     std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
     DecisionStore store(*redis, config.decision_ttl);
@@ -301,6 +325,7 @@ int runWorker() {
   // another worker takes over the outbox at once.
   outbox_stop = true;
   outbox_thread.join();
+  lag_thread.join();
   health.stop();
   runtime.setups->stop();
   log::info("worker stopped");
@@ -346,6 +371,9 @@ int runReplay(const ReplayOptions& options) {
   } else {
     client = std::make_unique<httplib::Client>(options.url);
     client->set_read_timeout(30, 0);
+    // The request body is a separate write after the headers; without this
+    // it waits for the server's delayed ACK (about 40 ms) on every batch.
+    client->set_tcp_nodelay(true);
   }
 
   const auto start = std::chrono::steady_clock::now();

@@ -196,6 +196,15 @@ void AmqpConnection::declareQueue(const std::string& name, const Headers& argume
   checkReply(amqp_get_rpc_reply(state_), "queue.declare", "queue '" + name + "'");
 }
 
+std::uint32_t AmqpConnection::readyMessages(const std::string& name) {
+  requireOpen();
+  const amqp_queue_declare_ok_t* reply =
+      amqp_queue_declare(state_, kChannel, toBytes(name), /*passive=*/1, /*durable=*/0,
+                         /*exclusive=*/0, /*auto_delete=*/0, amqp_empty_table);
+  checkReply(amqp_get_rpc_reply(state_), "queue.declare (passive)", "queue '" + name + "'");
+  return reply != nullptr ? reply->message_count : 0;
+}
+
 void AmqpConnection::bindQueue(const std::string& queue, const std::string& exchange,
                                const std::string& routing_key) {
   requireOpen();

@@ -72,6 +72,10 @@ class AmqpConnection {
 
   void declareExchange(const std::string& name, const std::string& type);
   void declareQueue(const std::string& name, const Headers& arguments);
+  // Messages ready for delivery in an existing queue (a passive declare).
+  // Use a connection that does not consume: deliveries arriving during the
+  // call would be mixed into the reply.
+  std::uint32_t readyMessages(const std::string& name);
   void bindQueue(const std::string& queue, const std::string& exchange,
                  const std::string& routing_key);
   void deleteQueue(const std::string& name);

@@ -6,13 +6,14 @@
 #
 #   image_test.sh WORK_DIR
 #
-# Checks: the image's user, entrypoint and labels; no compiler or -dev
-# package inside; `txguard --version` and `txguard score` on the bundled
-# data; then, when the binary has the `api` subcommand, `txguard api` and
-# `txguard worker` containers against the local stack, whose RabbitMQ gets
-# compose.yaml's definitions: /readyz, compose's healthcheck command, POST
-# /v1/score, a transaction through the queue, /metrics, `txguard selftest`,
-# exit code 0 after SIGTERM and logs without secrets.
+# It checks the image's user, entrypoint and labels, that no compiler or
+# -dev package is inside, and `txguard --version` and `txguard score` on the
+# bundled data. When the binary has the `api` subcommand, it then runs
+# `txguard api` and `txguard worker` containers against the local stack,
+# whose RabbitMQ gets compose.yaml's definitions. There it checks /readyz,
+# compose's healthcheck command, POST /v1/score, a transaction through the
+# queue, /metrics, `txguard selftest`, exit code 0 after SIGTERM and logs
+# without secrets.
 #
 # Environment:
 #   TXGUARD_IMAGE_GIT_REV   build this commit instead of the working tree
@@ -282,7 +283,7 @@ with open(sys.argv[1]) as f:
     test = yaml.safe_load(f)["services"]["api"]["healthcheck"]["test"]
 assert test[0] == "CMD", test
 for part in test[1:]:
-    # Compose turns $$ into a literal $ before the container sees it.
+    # Compose turns $$ into a literal $ before it passes the command on.
     print(part.replace("$$", "$").replace("\n", " "))
 PY
   )
@@ -372,7 +373,7 @@ stop_and_check() {
 
 # POST /v1/score with canonical JSON that carries a card number. The decision
 # shows the account as the masked number or as the keyed hash made with the
-# key from the secret file; never the number itself.
+# key from the secret file. It must never contain the number itself.
 check_score() {
   local port=$1 id code body problem
   id="image-test-score-$(date +%s)-$RANDOM"
@@ -425,8 +426,8 @@ PY
   fi
 }
 
-# POST /v1/transactions publishes to RabbitMQ (the api declares the topology
-# on its first publish); the worker container consumes and decides it.
+# POST /v1/transactions publishes to RabbitMQ through the topology the api
+# declared when it connected. The worker container consumes and decides it.
 check_queue_round_trip() {
   local port=$1 id code deadline
   id="image-test-queue-$(date +%s)-$RANDOM"

@@ -156,7 +156,7 @@ void TreeEnsemble::predictScalar(const FeatureVector* rows, std::size_t count,
     for (const Tree& tree : trees_) {
       std::fill_n(at.begin(), block_count, tree.root);
       // Rows that reach a leaf early stay on it, so every row takes
-      // tree.depth steps and the loop has no data-dependent branch; the
+      // tree.depth steps and the loop has no data-dependent branch. The
       // rows' steps are independent, so their loads overlap.
       for (std::uint32_t level = 0; level < tree.depth; ++level) {
         for (std::size_t r = 0; r < block_count; ++r) {

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "fixture.h"
@@ -16,11 +18,16 @@
 namespace txguard {
 namespace {
 
-// Leaked on purpose, as in fixture.h: XGBoost crashes when a Model is
-// destroyed during static destruction.
-const Model& shippedModel(const char* name) {
-  const std::filesystem::path dir = std::filesystem::path(TXGUARD_SOURCE_DIR) / "models" / name;
-  return *new Model(Model::load(dir));
+// Kept in a static map that is never freed, as in fixture.h: XGBoost
+// crashes when a Model is destroyed during static destruction.
+const Model& shippedModel(const std::string& name) {
+  static auto* models = new std::map<std::string, Model>();
+  auto found = models->find(name);
+  if (found == models->end()) {
+    const std::filesystem::path dir = std::filesystem::path(TXGUARD_SOURCE_DIR) / "models" / name;
+    found = models->emplace(name, Model::load(dir)).first;
+  }
+  return found->second;
 }
 
 // Rows drawn around the training data: every feature of a synthetic row,
@@ -34,7 +41,8 @@ std::vector<FeatureVector> perturbedRows(std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     FeatureVector row = set.rows[i % set.rows.size()];
     for (float& value : row) {
-      value = missing(random) == 0 ? std::numeric_limits<float>::quiet_NaN() : value * scale(random);
+      value =
+          missing(random) == 0 ? std::numeric_limits<float>::quiet_NaN() : value * scale(random);
     }
     rows.push_back(row);
   }

@@ -374,9 +374,6 @@ int runReplay(const ReplayOptions& options) {
     // The request body is a separate write after the headers; without this
     // it waits for the server's delayed ACK (about 40 ms) on every batch.
     client->set_tcp_nodelay(true);
-    // The request body is a separate write after the headers; without this
-    // it waits for the server's delayed ACK (about 40 ms) on every batch.
-    client->set_tcp_nodelay(true);
   }
 
   const auto start = std::chrono::steady_clock::now();

@@ -34,10 +34,10 @@
 #   SUSTAIN_SECONDS (60), SUSTAIN_WARMUP (5), SUSTAIN_ROWS (2000000)
 #   REPLAYS (2), REPLAY_BATCH (500), BROKER_SECONDS (20)
 #   DRAIN_TIMEOUT (600): seconds to wait for the workers to empty a backlog
-#   DRAIN_MODEL (none): TXGUARD_MODEL_NAME of the drain worker. The embedded
-#     paysim model blocks every ACME transaction, because it reads the
-#     missing balances as fraud, so ACME data is scored by the rules alone,
-#     as `txguard score --model auto` does.
+#   DRAIN_MODEL (none): TXGUARD_MODEL_NAME of the drain worker. ACME rows
+#     have no balances, so the paysim model leaves them to the rules alone,
+#     and `none` keeps the recorded numbers comparable with older builds,
+#     where the paysim model blocked every ACME row.
 #   STOP_AFTER (empty): a phase name; the run stops after it (tuning runs)
 #
 # The other phases send canonical JSON with PaySim-style fields, which the

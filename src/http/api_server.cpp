@@ -136,7 +136,20 @@ void handleIngest(ApiContext& context, const httplib::Request& request,
   }
 
   try {
-    const PublishResult result = publisher->publishBatch(messages);
+    PublishResult result;
+    try {
+      result = publisher->publishBatch(messages);
+    } catch (const ConnectionLost& error) {
+      // A pooled connection that sat idle can have been closed by the
+      // broker (rabbitmq-c sends heartbeats only while it is called), so
+      // one retry on a new connection is expected, not an outage. The ids
+      // make the repeat safe.
+      log::limited(log::Level::kInfo, "publisher connection lost; retrying on a new one",
+                   {{"error", error.what()}});
+      context.metrics.retries("rabbitmq").Increment();
+      publisher.renew();
+      result = publisher->publishBatch(messages);
+    }
     if (!result.allConfirmed()) {
       response.set_header("Retry-After", "1");
       sendError(response, 503,

@@ -27,6 +27,11 @@ class Pool {
     // Drops the client instead of returning it, after an error left it in
     // an unknown state.
     void discard() { item_.reset(); }
+    // Drops the client and makes a new one in its place.
+    void renew() {
+      item_.reset();
+      item_ = pool_.factory_();
+    }
 
    private:
     Pool& pool_;

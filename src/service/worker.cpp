@@ -142,9 +142,12 @@ void Worker::processBatch(std::vector<Delivery>& deliveries, const std::atomic<b
   }
   publishAlerts(scored, flagged, stop);
 
-  // Every delivery in the batch is now decided (or dead-lettered above), so
-  // one ack with multiple=true covers them.
-  consumer_.ack(deliveries.back(), /*multiple=*/true);
+  // Every delivery in the batch is now decided or dead-lettered. The
+  // dead-lettered ones are acked already, and acking a tag twice makes the
+  // broker close the channel (406 unknown delivery tag), which would
+  // redeliver the whole batch. So one ack with multiple=true on the last
+  // decided delivery covers the rest.
+  consumer_.ack(deliveries[rows.back()], /*multiple=*/true);
   processed_ += transactions.size();
 }
 

@@ -10,6 +10,8 @@
 #   local-stack.sh restart-redis DIR   stop and start Redis (same port, password, data)
 #   local-stack.sh restart-rabbitmq DIR
 #   local-stack.sh stop-s3 DIR | start-s3 DIR
+#   local-stack.sh stop-redis DIR | start-redis DIR
+#   local-stack.sh rabbitmqctl DIR ARGS...   run rabbitmqctl against the stack's node
 #
 # System-wide redis-server or rabbitmq-server services are never touched: every
 # process here has its own port, folder and (for Erlang) its own epmd.
@@ -31,7 +33,7 @@ die() {
 }
 
 usage() {
-  sed -n '7,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '7,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -461,6 +463,23 @@ cmd_restart_rabbitmq() {
   write_env
 }
 
+cmd_stop_redis() {
+  load_env
+  stop_pid Redis "${TXGUARD_STACK_REDIS_PID:-}" redis-server
+  TXGUARD_STACK_REDIS_PID=''
+  write_env
+}
+
+cmd_start_redis() {
+  load_env
+  if pid_matches "${TXGUARD_STACK_REDIS_PID:-}" redis-server; then
+    log "Redis already running (pid $TXGUARD_STACK_REDIS_PID)"
+    return 0
+  fi
+  start_redis fixed-port || die "Redis did not start on port $TXGUARD_STACK_REDIS_PORT"
+  write_env
+}
+
 cmd_stop_s3() {
   load_env
   stop_pid s3rver "${TXGUARD_STACK_S3_PID:-}" s3rver
@@ -479,17 +498,28 @@ cmd_start_s3() {
 }
 
 main() {
-  [[ $# -eq 2 ]] || usage
+  if [[ "${1:-}" == rabbitmqctl ]]; then
+    [[ $# -ge 3 ]] || usage
+  else
+    [[ $# -eq 2 ]] || usage
+  fi
   local command=$1
   mkdir -p "$2"
   STACK_DIR="$(cd "$2" && pwd)"
   readonly STACK_DIR
+  shift 2
   case "$command" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
     restart-redis) cmd_restart_redis ;;
     restart-rabbitmq) cmd_restart_rabbitmq ;;
+    stop-redis) cmd_stop_redis ;;
+    start-redis) cmd_start_redis ;;
+    rabbitmqctl)
+      load_env
+      rabbitmqctl_stack "$@"
+      ;;
     stop-s3) cmd_stop_s3 ;;
     start-s3) cmd_start_s3 ;;
     *) usage ;;

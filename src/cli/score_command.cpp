@@ -277,8 +277,7 @@ void addScoreCommand(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand(
       "score", "Score a file of transactions: decisions, rejects, fraud reports and a summary");
   command->add_option("file", options->input, "Input file (CSV, JSON or JSON Lines)")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   command->add_option("--format", options->format,
                       "Input format: auto (detect from the header or content), acme-json, "
                       "canonical, paysim, sparkov or mapped-csv")

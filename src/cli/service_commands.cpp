@@ -7,6 +7,9 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -27,6 +30,7 @@
 #include "queue/publisher.h"
 #include "queue/topology.h"
 #include "service/decision_service.h"
+#include "service/gzip.h"
 #include "service/outbox_uploader.h"
 #include "service/scoring_setup.h"
 #include "service/transaction_codec.h"
@@ -109,8 +113,14 @@ struct ServiceRuntime {
       }
     }
 
-    setups = std::make_unique<ScoringSetupSource>(config.rules_file, config.model_name,
-                                                  models.get());
+    try {
+      setups = std::make_unique<ScoringSetupSource>(config.rules_file, config.model_name,
+                                                    models.get());
+    } catch (const RuleError& error) {
+      throw ConfigError(fmt::format("TXGUARD_RULES_FILE={}: {}; point it at a rules file such "
+                                    "as config/rules/default.yaml",
+                                    config.rules_file, error.what()));
+    }
     updateModelInfo();
 
     redis_endpoint = parseRedisUrl(config.redis_url);
@@ -332,6 +342,63 @@ int runWorker() {
   return 0;
 }
 
+// A file removed when the object goes out of scope.
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(std::filesystem::path path) : path_(std::move(path)) {}
+  TemporaryFile(TemporaryFile&& other) noexcept : path_(std::move(other.path_)) {
+    other.path_.clear();
+  }
+  TemporaryFile(const TemporaryFile&) = delete;
+  ~TemporaryFile() {
+    if (!path_.empty()) std::filesystem::remove(path_);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Writes the transactions of an archive object as canonical JSON Lines to a
+// temporary file. Lines without a "transaction" object (archives written
+// before it was added) are a CliError naming the line.
+TemporaryFile extractArchiveTransactions(const std::filesystem::path& archive) {
+  std::ifstream in(archive, std::ios::binary);
+  if (!in) throw CliError(fmt::format("cannot read archive object '{}'", archive.string()));
+  std::stringstream compressed;
+  compressed << in.rdbuf();
+  std::string lines;
+  try {
+    lines = gzipDecompress(compressed.str());
+  } catch (const std::exception& error) {
+    throw CliError(fmt::format("'{}' is not a gzip archive object: {}", archive.string(),
+                               error.what()));
+  }
+
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "txguard-replay-XXXXXX").string();
+  const int fd = mkstemp(pattern.data());
+  if (fd < 0) throw CliError("cannot create a temporary file for the archive's transactions");
+  close(fd);
+  TemporaryFile output{std::filesystem::path(pattern)};
+  std::ofstream out(output.path(), std::ios::binary);
+  std::istringstream stream(lines);
+  std::string line;
+  std::uint64_t number = 0;
+  while (std::getline(stream, line)) {
+    ++number;
+    if (line.empty()) continue;
+    const auto decision = nlohmann::json::parse(line, nullptr, false);
+    if (decision.is_discarded() || !decision.contains("transaction")) {
+      throw CliError(fmt::format("{}:{}: archive line has no \"transaction\" object, so it "
+                                 "cannot be replayed",
+                                 archive.string(), number));
+    }
+    out << decision["transaction"].dump() << '\n';
+  }
+  return output;
+}
+
 struct ReplayOptions {
   std::string input;
   std::string format = "auto";
@@ -354,8 +421,17 @@ int runReplay(const ReplayOptions& options) {
   bool is_demo_key = false;
   reader_options.pan_hash_key = resolvePanHashKey(
       options.pan_key.empty() ? config.pan_hash_key : options.pan_key, is_demo_key);
+  // An archive object (archive/…/<digest>.jsonl.gz) holds decision lines
+  // with the transaction inside; replay re-sends those transactions.
+  std::filesystem::path input = options.input;
+  std::optional<TemporaryFile> extracted;
+  if (input.string().ends_with(".jsonl.gz")) {
+    extracted.emplace(extractArchiveTransactions(input));
+    input = extracted->path();
+    reader_options.format = InputFormat::kCanonicalJsonl;
+  }
   RejectList rejects;
-  auto reader = openReader(options.input, reader_options, rejects);
+  auto reader = openReader(input, reader_options, rejects);
   warnAboutDemoKey(is_demo_key, reader->format());
   installStopSignals();
 
@@ -438,6 +514,14 @@ int runReplay(const ReplayOptions& options) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto& rejected = rejects.rows();
+  for (std::size_t i = 0; i < rejected.size() && i < 5; ++i) {
+    fmt::print(stderr, "txguard replay: rejected line {}: {}\n", rejected[i].line,
+               rejected[i].reason);
+  }
+  if (rejected.size() > 5) {
+    fmt::print(stderr, "txguard replay: … and {} more rejected rows\n", rejected.size() - 5);
+  }
   fmt::print("replayed {} transactions to {} in {:.2f} s ({:.0f}/s), {} rejected rows, {} "
              "retried batches\n",
              sent, options.to == "queue" ? "the queue" : options.url, seconds,
@@ -520,9 +604,10 @@ void addServiceCommands(CLI::App& app, int& exit_code) {
   auto replay = std::make_shared<ReplayOptions>();
   CLI::App* replay_command = app.add_subcommand(
       "replay", "Publish a file of transactions to the queue or the API at a chosen rate");
-  replay_command->add_option("file", replay->input, "Input file (any format `score` reads)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  replay_command->add_option("file", replay->input,
+                             "Input file (any format `score` reads), or an archive object "
+                             "(*.jsonl.gz) whose transactions are sent again")
+      ->required();
   replay_command->add_option("--format", replay->format, "Input format, as for `score`")
       ->capture_default_str();
   replay_command->add_option("--to", replay->to,

@@ -43,8 +43,7 @@ struct EvaluateCommandOptions {
 
 void addDatasetOptions(CLI::App* command, DatasetOptions& options) {
   command->add_option("file", options.input, "Labelled input file")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   command->add_option("--format", options.format,
                       "Input format: auto, acme-json, canonical, paysim, sparkov or mapped-csv")
       ->capture_default_str();

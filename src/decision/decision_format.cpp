@@ -4,11 +4,39 @@
 
 #include <fmt/format.h>
 
+#include "common/pan.h"
 #include "decision/text_format.h"
 
 namespace txguard {
 
+namespace {
+
+// True when `text` has a run of at least 12 digits, the shortest card
+// number maskPansInText() masks; most decisions have none, so the copy it
+// makes is skipped.
+bool hasLongDigitRun(std::string_view text) {
+  int run = 0;
+  for (char c : text) {
+    run = (c >= '0' && c <= '9') ? run + 1 : 0;
+    if (run >= 12) return true;
+  }
+  return false;
+}
+
+// Masks card numbers that reached a free-text field (an id, a merchant, a
+// location) in out[start, end), so they never leave in full.
+void maskCardNumbersFrom(std::string& out, std::size_t start) {
+  const std::string_view added(out.data() + start, out.size() - start);
+  if (!hasLongDigitRun(added)) return;
+  std::string masked = maskPansInText(added);
+  out.resize(start);
+  out += masked;
+}
+
+}  // namespace
+
 void appendDecisionJson(std::string& out, const Decision& decision) {
+  const std::size_t start = out.size();
   out += "{\"transaction_id\":";
   appendJsonString(out, decision.transaction_id);
   out += ",\"account\":";
@@ -59,6 +87,7 @@ void appendDecisionJson(std::string& out, const Decision& decision) {
   if (decision.excluded_from_history) out += ",\"excluded_from_history\":true";
   if (decision.label >= 0) fmt::format_to(std::back_inserter(out), ",\"label\":{}", decision.label);
   out.push_back('}');
+  maskCardNumbersFrom(out, start);
 }
 
 std::string decisionCsvHeader() {
@@ -67,6 +96,7 @@ std::string decisionCsvHeader() {
 }
 
 void appendDecisionCsv(std::string& out, const Decision& decision) {
+  const std::size_t start = out.size();
   appendCsvField(out, decision.transaction_id);
   out.push_back(',');
   appendCsvField(out, decision.account_display);
@@ -95,6 +125,7 @@ void appendDecisionCsv(std::string& out, const Decision& decision) {
   out.push_back(',');
   if (decision.label >= 0) fmt::format_to(std::back_inserter(out), "{}", decision.label);
   out.push_back('\n');
+  maskCardNumbersFrom(out, start);
 }
 
 namespace {
@@ -166,7 +197,7 @@ std::string renderFraudReport(const Transaction& transaction, const PreviousTran
   }
   fmt::format_to(line, "\nRules version:  {}\nModel version:  {}\n", decision.rules_version,
                  decision.model_version.empty() ? "(none)" : decision.model_version);
-  return report;
+  return maskPansInText(report);
 }
 
 std::string fraudReportKey(const Transaction& transaction) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "features/feature_extractor.h"
 #include "model/model.h"
@@ -64,6 +65,15 @@ void Scorer::prepare(const Transaction& transaction, AccountState& state,
   }
 
   computeFeatures(transaction, state, pending.features);
+  // A value beyond float range (an amount of 1e200) becomes infinite as a
+  // float feature, and XGBoost rejects a batch holding one. The largest
+  // float keeps the rules' comparisons true ("amount > 1000") and the
+  // prediction finite.
+  for (float& value : pending.features) {
+    if (std::isinf(value)) {
+      value = value > 0 ? std::numeric_limits<float>::max() : std::numeric_limits<float>::lowest();
+    }
+  }
   rules_.evaluate(pending.features, pending.rules);
   if (!pending.rules.exclude_from_history) state.record(transaction);
 }

@@ -464,6 +464,12 @@ void ApiServer::registerRoutes(bool with_api) {
 
 void ApiServer::start(int port, int threads) {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // cpp-httplib's default also sets SO_REUSEPORT, which let a second
+  // process bind the same port and share its connections unnoticed.
+  server_->set_socket_options([](socket_t socket) {
+    int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   if (port == 0) {
     port_ = server_->bind_to_any_port("0.0.0.0");
   } else {

@@ -76,6 +76,16 @@ std::vector<RequestProblem> checkTransactions(const std::vector<Transaction>& tr
     const std::uint64_t item = i + 1;
     if (transaction.id.empty()) {
       problems.push_back({item, "id", "missing transaction id; it is the idempotency key"});
+    } else if (transaction.id.size() > kMaxIdBytes) {
+      problems.push_back({item, "id",
+                          fmt::format("transaction id is {} bytes long; use at most {}",
+                                      transaction.id.size(), kMaxIdBytes)});
+    } else if (transaction.id.find_first_of(std::string_view("/\\\0\n\r\t", 6)) !=
+               std::string::npos) {
+      // A '/' would make the id unreadable through /v1/transactions/{id}.
+      problems.push_back({item, "id",
+                          "transaction id contains '/', '\\' or a control character; use "
+                          "letters, digits and punctuation such as - _ . :"});
     }
     if (transaction.timestamp_ms > now_ms + kMaxFutureSkewMs) {
       problems.push_back({item, "timestamp",

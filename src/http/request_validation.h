@@ -22,6 +22,10 @@ struct RequestProblem {
 // skew between client and server), in milliseconds.
 inline constexpr std::int64_t kMaxFutureSkewMs = 5 * 60 * 1000;
 
+// Longest transaction id accepted, in bytes. Ids are Redis keys, message
+// ids and parts of object keys, and real ones are far shorter.
+inline constexpr std::size_t kMaxIdBytes = 128;
+
 // Amounts above this are taken for a unit or parsing error (1e9 in the
 // currency's major unit).
 inline constexpr double kMaxAmount = 1e9;

@@ -4,8 +4,10 @@
 #include <unordered_map>
 
 #include "decision/decision_format.h"
+#include "common/pan.h"
 #include "decision/scorer.h"
 #include "decision/text_format.h"
+#include "service/transaction_codec.h"
 
 namespace txguard {
 namespace {
@@ -121,8 +123,17 @@ void DecisionService::score(std::span<const Transaction> transactions,
         appendJsonString(json, write.report_key);
         json.push_back('}');
       }
-      write.decision_json = json;
-      write.archive_line = std::move(json);
+      // The archive line is the decision plus the transaction as txguard
+      // received it (canonical JSON), so `txguard replay` can re-send it
+      // and retraining has the inputs.
+      write.archive_line = json;
+      write.archive_line.pop_back();
+      write.archive_line += ",\"transaction\":";
+      appendCanonicalJson(write.archive_line, transaction);
+      write.archive_line.push_back('}');
+      // The transaction's free-text fields may hold a card number.
+      write.archive_line = maskPansInText(write.archive_line);
+      write.decision_json = std::move(json);
     }
 
     const std::vector<std::size_t> conflicts = store_.commit(account_writes, decision_writes);

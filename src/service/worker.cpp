@@ -130,7 +130,20 @@ void Worker::processBatch(std::vector<Delivery>& deliveries, const std::atomic<b
       return;
     } catch (const std::exception& error) {
       metrics_.errors("worker").Increment();
-      log::limited(log::Level::kError, "batch failed", {{"error", error.what()}});
+      if (rows.size() > 1) {
+        // One bad transaction must not take its batch with it: score them
+        // one by one, so only the one that fails is retried and, in the
+        // end, dead-lettered.
+        log::limited(log::Level::kWarn, "batch failed; scoring its transactions one by one",
+                     {{"error", error.what()}});
+        for (std::size_t row : rows) {
+          std::vector<Delivery> single{deliveries[row]};
+          processBatch(single, stop);
+        }
+        return;
+      }
+      log::limited(log::Level::kError, "transaction failed",
+                   {{"transaction_id", transactions.front().id}, {"error", error.what()}});
       failBatch(deliveries, rows, error.what());
       return;
     }

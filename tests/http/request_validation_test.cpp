@@ -62,5 +62,23 @@ TEST(CheckTransactions, FlagsFutureDatesAndAbsurdAmounts) {
   EXPECT_EQ(problems[2].field, "id");
 }
 
+TEST(CheckTransactions, RejectsUnreadableIds) {
+  Transaction base;
+  base.timestamp_ms = 1'700'000'000'000;
+  base.amount = 1;
+  std::vector<Transaction> transactions;
+  for (const std::string id : {std::string("ok-1"), std::string("a/b"), std::string(200, 'x'),
+                               std::string("tab\there"), std::string(kMaxIdBytes, 'y')}) {
+    Transaction transaction = base;
+    transaction.id = id;
+    transactions.push_back(transaction);
+  }
+  const auto problems = checkTransactions(transactions, base.timestamp_ms);
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0].item, 2u);
+  EXPECT_EQ(problems[1].item, 3u);
+  EXPECT_EQ(problems[2].item, 4u);
+}
+
 }  // namespace
 }  // namespace txguard

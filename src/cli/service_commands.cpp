@@ -408,6 +408,7 @@ struct ReplayOptions {
   std::size_t batch = 200;
   std::uint64_t limit = 0;
   std::string pan_key;
+  std::string id_prefix;
 };
 
 int runReplay(const ReplayOptions& options) {
@@ -463,6 +464,7 @@ int runReplay(const ReplayOptions& options) {
     std::size_t count = 0;
     while (count < options.batch && (options.limit == 0 || sent + count < options.limit) &&
            (more = reader->next(transaction))) {
+      if (!options.id_prefix.empty()) transaction.id.insert(0, options.id_prefix);
       if (publisher) {
         std::string message;
         appendTransactionMessage(message, transaction, nowMs());
@@ -627,6 +629,10 @@ void addServiceCommands(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   replay_command->add_option("--limit", replay->limit, "Stop after this many transactions (0: all)")
       ->capture_default_str();
+  replay_command->add_option("--id-prefix", replay->id_prefix,
+                             "Text put before every transaction id, e.g. the file's name: "
+                             "PaySim ids are paysim-<line>, so a second PaySim file would "
+                             "otherwise repeat the first one's ids and be taken as duplicates");
   replay_command->add_option("--pan-key", replay->pan_key,
                              "HMAC key for card numbers (default: TXGUARD_PAN_HASH_KEY)");
   replay_command->callback([replay, &exit_code] { exit_code = runReplay(*replay); });

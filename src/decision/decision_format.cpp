@@ -36,9 +36,12 @@ void maskCardNumbersFrom(std::string& out, std::size_t start) {
 }  // namespace
 
 void appendDecisionJson(std::string& out, const Decision& decision) {
-  const std::size_t start = out.size();
   out += "{\"transaction_id\":";
   appendJsonString(out, decision.transaction_id);
+  // The id is the idempotency key and stays as sent: a hex id such as a
+  // Sparkov trans_num can hold a Luhn-valid digit run, and masking it
+  // would make the decision, its alert and its archive line name another id.
+  const std::size_t start = out.size();
   out += ",\"account\":";
   appendJsonString(out, decision.account_display);
   out += ",\"timestamp\":\"";
@@ -96,8 +99,8 @@ std::string decisionCsvHeader() {
 }
 
 void appendDecisionCsv(std::string& out, const Decision& decision) {
-  const std::size_t start = out.size();
   appendCsvField(out, decision.transaction_id);
+  const std::size_t start = out.size();  // the id stays as sent, as in the JSON
   out.push_back(',');
   appendCsvField(out, decision.account_display);
   out.push_back(',');

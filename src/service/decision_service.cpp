@@ -129,10 +129,15 @@ void DecisionService::score(std::span<const Transaction> transactions,
       write.archive_line = json;
       write.archive_line.pop_back();
       write.archive_line += ",\"transaction\":";
-      appendCanonicalJson(write.archive_line, transaction);
+      // The transaction's free-text fields may hold a card number. Its id
+      // and account (a keyed hash for cards) are identifiers that replay
+      // and readers deduplicating by id need unchanged.
+      Transaction archived = transaction;
+      archived.location = maskPansInText(archived.location);
+      archived.counterparty = maskPansInText(archived.counterparty);
+      archived.category = maskPansInText(archived.category);
+      appendCanonicalJson(write.archive_line, archived);
       write.archive_line.push_back('}');
-      // The transaction's free-text fields may hold a card number.
-      write.archive_line = maskPansInText(write.archive_line);
       write.decision_json = std::move(json);
     }
 

@@ -4,6 +4,7 @@
 // archive object in S3.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 #include <string>
@@ -224,7 +225,8 @@ TEST_F(ServiceFlowTest, AcmeJsonArray) {
   const HttpReply alerts = apiGet("/v1/alerts?limit=50");
   ASSERT_EQ(alerts.status, 200) << alerts.body;
   const nlohmann::json page = alerts.json();
-  ASSERT_TRUE(page.contains("alerts") && page["alerts"].is_array()) << alerts.body;
+  ASSERT_TRUE(page.contains("alerts")) << alerts.body;
+  ASSERT_TRUE(page["alerts"].is_array()) << alerts.body;
   std::set<std::string> listed;
   for (const auto& alert : page["alerts"]) listed.insert(alert.value("transaction_id", ""));
   EXPECT_EQ(listed, kAcmeFlagged);
@@ -339,6 +341,10 @@ TEST_F(ServiceFlowTest, SparkovReplayToQueue) {
     }
   }
   ASSERT_FALSE(cards.empty());
+
+  // This trans_num holds a Luhn-valid 12-digit run (874743677377), which
+  // must not be masked: the id names the decision, alert and archive line.
+  ASSERT_NE(std::find(ids.begin(), ids.end(), "53aa4b874743677377f597d6e1cce16d"), ids.end());
 
   const auto decisions = checkFlow(ids);
   ASSERT_EQ(decisions.size(), kRows);

@@ -102,11 +102,13 @@ TEST_F(ServiceApiInputTest, BadRequestsGetDocumentedStatus) {
     EXPECT_LT(reply.status, 500) << request.name;
     const nlohmann::json body = reply.json();
     ASSERT_TRUE(body.is_object()) << request.name << ": body is not a JSON object: " << reply.body;
-    EXPECT_TRUE(body.contains("error") && body["error"].is_string()) << reply.body;
+    ASSERT_TRUE(body.contains("error")) << reply.body;
+    EXPECT_TRUE(body["error"].is_string()) << reply.body;
     if (request.status == 400 && request.path == "/v1/transactions" &&
         request.body.find("in-1") != std::string::npos && request.name != "invalid UTF-8") {
       // Item-level problems name the item and the reason.
-      ASSERT_TRUE(body.contains("rejects") && body["rejects"].is_array()) << reply.body;
+      ASSERT_TRUE(body.contains("rejects")) << reply.body;
+      ASSERT_TRUE(body["rejects"].is_array()) << reply.body;
       ASSERT_FALSE(body["rejects"].empty()) << reply.body;
       EXPECT_TRUE(body["rejects"][0].contains("reason")) << reply.body;
     }

@@ -19,8 +19,9 @@
 namespace txguard::service_test {
 namespace {
 
-// 3 rounds of 3,000 transactions: 9,000 per fault. The replay rate spreads
-// a round over about 3 s, so each fault lands while messages still arrive.
+// 3 rounds of 3,000 transactions: 9,000 per fault. Where the replay runs
+// during the fault, its rate spreads a round over about 3 s, so the fault
+// lands while messages still arrive.
 constexpr int kRounds = 3;
 constexpr std::size_t kRoundSize = 3000;
 constexpr int kReplayRate = 1000;
@@ -264,9 +265,9 @@ TEST_F(ServiceFaultTest, S3OutageKeepsDecidingAndCatchesUp) {
     EXPECT_EQ(waitDecided(all_ids.size(), 120s), all_ids.size()) << name;
     const std::uint64_t waiting = outboxLength();
     EXPECT_GE(waiting, kRoundSize) << name;
-    // NOTE: a round's backlog is about 2 MiB of JSON, so this bound only
-    // catches a worker that keeps many copies of it (one per failed upload
-    // attempt, say); the outbox length above shows where the backlog is.
+    // NOTE: a round's backlog is about 2 MiB of JSON. So this bound only
+    // catches a worker that keeps many copies of it, such as one per failed
+    // upload attempt. The outbox length above shows where the backlog is.
     const std::uint64_t rss_after_kib = worker.residentKib();
     EXPECT_LT(rss_after_kib, rss_before_kib + 16 * 1024)
         << name << ": worker RSS grew from " << rss_before_kib << " KiB to " << rss_after_kib

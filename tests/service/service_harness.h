@@ -1,7 +1,7 @@
-// Test fixture for the service tests: runs `txguard api`, `txguard worker`
-// and `txguard replay` as child processes against the local stack, each test
-// with its own Redis database and S3 buckets, and gives the test clients for
-// HTTP, Redis, RabbitMQ and S3 to check what the service did.
+// Test fixture for the service tests. It runs `txguard api`, `txguard
+// worker` and `txguard replay` as child processes against the local stack,
+// each test with its own Redis database and S3 buckets. Clients for HTTP,
+// Redis, RabbitMQ and S3 let the test check what the service did.
 //
 // The RabbitMQ queue names are fixed (txguard.transactions and its DLQ), so
 // these tests must run one at a time: CMake marks them FAULT (RUN_SERIAL),
@@ -53,8 +53,8 @@ inline std::string sourcePath(const std::string& relative) {
 inline std::string txguardBinary() { return std::string(TXGUARD_BINARY_DIR) + "/txguard"; }
 
 // Returns a TCP port that was free on 127.0.0.1 when this returned. Another
-// process can take it before the child binds it; the machine is quiet
-// enough during RUN_SERIAL tests that this has not been seen.
+// process can take it before the child binds it. The child then exits, and
+// waitHealthy() fails the test with the child's log.
 inline int freePort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -453,7 +453,8 @@ class ServiceTest : public ::testing::Test {
 
   void flushRedis() {
     RedisReply reply = redis().command({"FLUSHDB"});
-    ASSERT_TRUE(reply && reply->type == REDIS_REPLY_STATUS) << "FLUSHDB failed on " << redisUrl();
+    ASSERT_TRUE(reply) << "FLUSHDB failed on " << redisUrl();
+    ASSERT_EQ(reply->type, REDIS_REPLY_STATUS) << "FLUSHDB failed on " << redisUrl();
   }
 
   std::uint64_t decidedCount() { return decisionStore().decidedCount(); }

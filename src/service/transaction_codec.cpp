@@ -24,6 +24,26 @@ void appendNumber(std::string& out, std::string_view name, double value) {
   fmt::format_to(std::back_inserter(out), ",\"{}\":{}", name, value);
 }
 
+// The optional fields, shared by the message and the canonical form: each
+// is left out when the transaction does not have it.
+void appendOptionalFields(std::string& out, const Transaction& transaction) {
+  appendString(out, "currency", transaction.currency);
+  appendString(out, "location", transaction.location);
+  appendNumber(out, "latitude", transaction.latitude);
+  appendNumber(out, "longitude", transaction.longitude);
+  appendNumber(out, "home_latitude", transaction.home_latitude);
+  appendNumber(out, "home_longitude", transaction.home_longitude);
+  appendString(out, "counterparty", transaction.counterparty);
+  appendString(out, "category", transaction.category);
+  appendNumber(out, "balance_before", transaction.balance_before);
+  appendNumber(out, "balance_after", transaction.balance_after);
+  appendNumber(out, "counterparty_balance_before", transaction.counterparty_balance_before);
+  appendNumber(out, "counterparty_balance_after", transaction.counterparty_balance_after);
+  if (transaction.label != Label::kUnknown) {
+    fmt::format_to(std::back_inserter(out), ",\"label\":{}", static_cast<int>(transaction.label));
+  }
+}
+
 }  // namespace
 
 void appendTransactionMessage(std::string& out, const Transaction& transaction,
@@ -35,21 +55,7 @@ void appendTransactionMessage(std::string& out, const Transaction& transaction,
   appendString(out, "account_display", transaction.account_display);
   fmt::format_to(std::back_inserter(out), ",\"timestamp_ms\":{},\"amount\":{}",
                  transaction.timestamp_ms, transaction.amount);
-  appendString(out, "currency", transaction.currency);
-  appendString(out, "location", transaction.location);
-  appendNumber(out, "latitude", transaction.latitude);
-  appendNumber(out, "longitude", transaction.longitude);
-  appendNumber(out, "home_latitude", transaction.home_latitude);
-  appendNumber(out, "home_longitude", transaction.home_longitude);
-  appendString(out, "counterparty", transaction.counterparty);
-  appendString(out, "category", transaction.category);
-  appendNumber(out, "balance_before", transaction.balance_before);
-  appendNumber(out, "balance_after", transaction.balance_after);
-  appendNumber(out, "counterparty_balance_before", transaction.counterparty_balance_before);
-  appendNumber(out, "counterparty_balance_after", transaction.counterparty_balance_after);
-  if (transaction.label != Label::kUnknown) {
-    fmt::format_to(std::back_inserter(out), ",\"label\":{}", static_cast<int>(transaction.label));
-  }
+  appendOptionalFields(out, transaction);
   fmt::format_to(std::back_inserter(out), ",\"ingested_at_ms\":{}}}", ingested_at_ms);
 }
 
@@ -61,21 +67,7 @@ void appendCanonicalJson(std::string& out, const Transaction& transaction) {
   out += ",\"timestamp\":\"";
   appendRfc3339(out, transaction.timestamp_ms);
   fmt::format_to(std::back_inserter(out), "\",\"amount\":{}", transaction.amount);
-  appendString(out, "currency", transaction.currency);
-  appendString(out, "location", transaction.location);
-  appendNumber(out, "latitude", transaction.latitude);
-  appendNumber(out, "longitude", transaction.longitude);
-  appendNumber(out, "home_latitude", transaction.home_latitude);
-  appendNumber(out, "home_longitude", transaction.home_longitude);
-  appendString(out, "counterparty", transaction.counterparty);
-  appendString(out, "category", transaction.category);
-  appendNumber(out, "balance_before", transaction.balance_before);
-  appendNumber(out, "balance_after", transaction.balance_after);
-  appendNumber(out, "counterparty_balance_before", transaction.counterparty_balance_before);
-  appendNumber(out, "counterparty_balance_after", transaction.counterparty_balance_after);
-  if (transaction.label != Label::kUnknown) {
-    fmt::format_to(std::back_inserter(out), ",\"label\":{}", static_cast<int>(transaction.label));
-  }
+  appendOptionalFields(out, transaction);
   out.push_back('}');
 }
 

@@ -47,10 +47,16 @@ void Worker::run(const std::atomic<bool>& stop) {
     try {
       processBatch(deliveries, stop);
     } catch (const QueueError& error) {
-      // Only reached while stopping with the broker down: the unacknowledged
-      // deliveries return to the queue when the connection closes.
-      log::error("stopping with an unfinished batch", {{"error", error.what()}});
-      return;
+      // The broker failed mid-batch (a confirm timed out, the connection
+      // dropped). The unacknowledged deliveries return to the queue when the
+      // connection closes, and the consumer reconnects on the next receive.
+      metrics_.errors("rabbitmq").Increment();
+      if (stop) {
+        log::error("stopping with an unfinished batch", {{"error", error.what()}});
+        return;
+      }
+      log::limited(log::Level::kError, "batch interrupted by the broker; it will be redelivered",
+                   {{"error", error.what()}});
     }
   }
 

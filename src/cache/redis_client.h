@@ -14,8 +14,8 @@
 
 namespace txguard {
 
-// Raised when Redis cannot be reached after the retries, or answers with
-// an error; the message names the command and never the password.
+// Raised when Redis cannot be reached after the retries, or replies with
+// an error. The message names the command and never the password.
 class RedisError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

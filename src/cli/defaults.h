@@ -1,4 +1,4 @@
-// How the CLI resolves its rules, model and card-number key from options,
+// Resolution of the CLI's rules, model and card-number key from options,
 // the environment and the embedded defaults.
 #pragma once
 
@@ -28,8 +28,8 @@ std::optional<Model> resolveModel(const std::string& option, InputFormat input_f
 
 // The HMAC key for card numbers: the option, else TXGUARD_PAN_HASH_KEY,
 // else a fixed demonstration key so that a first run needs no set-up
-// (`is_demo_key` tells which). Accounts hashed with different keys do not
-// match.
+// (`is_demo_key` is set to true then). Accounts hashed with different keys
+// do not match.
 std::string resolvePanHashKey(const std::string& option, bool& is_demo_key);
 
 // Warns on stderr when the demonstration key is in use for a format that

@@ -1,21 +1,19 @@
 // The service subcommands: `api`, `worker`, `replay`, `selftest` and
 // `publish-model`. This file only wires the modules together from the
 // configuration; the behaviour lives in src/service and src/http.
+#include <fmt/format.h>
+#include <httplib.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <httplib.h>
-
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <chrono>
-#include <random>
-#include <thread>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
 
 #include "cache/decision_store.h"
 #include "cache/redis_client.h"
@@ -67,11 +65,10 @@ std::int64_t nowMs() {
 }
 
 void logConfig(const ServiceConfig& config) {
-  std::vector<std::pair<std::string, std::string>> settings = describeConfig(config);
-  std::vector<log::Field> fields;
-  for (const auto& [key, value] : settings) fields.emplace_back(key, value);
-  // Fields go through an initializer_list in the log API, so log each.
-  for (const auto& field : fields) log::debug("setting", {field});
+  // Every setting at debug level, secrets shown only as "(set)" or "(empty)".
+  for (const auto& [key, value] : describeConfig(config)) {
+    log::debug("setting", {{"name", key}, {"value", value}});
+  }
   log::info("configuration loaded", {{"redis_url", config.redis_url},
                                      {"amqp_url", maskAmqpUrl(config.amqp_url)},
                                      {"s3_endpoint", config.s3_endpoint},
@@ -114,12 +111,13 @@ struct ServiceRuntime {
     }
 
     try {
-      setups = std::make_unique<ScoringSetupSource>(config.rules_file, config.model_name,
-                                                    models.get());
+      setups =
+          std::make_unique<ScoringSetupSource>(config.rules_file, config.model_name, models.get());
     } catch (const RuleError& error) {
-      throw ConfigError(fmt::format("TXGUARD_RULES_FILE={}: {}; point it at a rules file such "
-                                    "as config/rules/default.yaml",
-                                    config.rules_file, error.what()));
+      throw ConfigError(
+          fmt::format("TXGUARD_RULES_FILE={}: {}; point it at a rules file such "
+                      "as config/rules/default.yaml",
+                      config.rules_file, error.what()));
     }
     updateModelInfo();
 
@@ -129,11 +127,12 @@ struct ServiceRuntime {
   }
 
   std::unique_ptr<RedisClient> newRedisClient() {
-    return std::make_unique<RedisClient>(redis_endpoint, [this](const std::string& error, int attempt) {
-      metrics.retries("redis").Increment();
-      log::limited(log::Level::kWarn, "redis reconnecting",
-                   {{"error", error}, {"attempt", std::to_string(attempt)}});
-    });
+    return std::make_unique<RedisClient>(
+        redis_endpoint, [this](const std::string& error, int attempt) {
+          metrics.retries("redis").Increment();
+          log::limited(log::Level::kWarn, "redis reconnecting",
+                       {{"error", error}, {"attempt", std::to_string(attempt)}});
+        });
   }
 
   AmqpConfig amqpConfig(const std::string& name) const {
@@ -177,8 +176,9 @@ void waitForStop(ServiceRuntime& runtime) {
   }
 }
 
-// Ends the process if shutdown overruns the grace period, so Kubernetes
-// sees an exit instead of a hang (unacknowledged messages are redelivered).
+// Ends the process if shutdown overruns the grace period, so that
+// Kubernetes gets an exit instead of a hang. Unacknowledged messages are
+// redelivered to another worker.
 void armShutdownDeadline(std::chrono::seconds grace) {
   std::thread([grace] {
     std::this_thread::sleep_for(grace);
@@ -197,14 +197,18 @@ int runApi() {
   ServiceRuntime runtime(config);
   runtime.setups->startWatching(std::chrono::seconds(10));
   Pool<Publisher> publishers([&runtime] {
-    auto publisher =
-        std::make_unique<Publisher>(runtime.amqpConfig("txguard-api-" + hostName()));
+    auto publisher = std::make_unique<Publisher>(runtime.amqpConfig("txguard-api-" + hostName()));
     publisher->setRetryCallback(runtime.amqpRetryCallback());
     return publisher;
   });
 
-  ApiServer server(ApiContext{config, runtime.metrics, *runtime.setups, *runtime.redis_pool,
-                              &publishers, runtime.reports.get(), {}},
+  ApiServer server(ApiContext{config,
+                              runtime.metrics,
+                              *runtime.setups,
+                              *runtime.redis_pool,
+                              &publishers,
+                              runtime.reports.get(),
+                              {}},
                    /*with_api=*/true);
   server.start(config.http_port, 16);
   log::info("api listening", {{"port", std::to_string(server.port())}});
@@ -228,8 +232,13 @@ int runWorker() {
   runtime.setups->startWatching(std::chrono::seconds(10));
   const std::string holder = fmt::format("{}-{}", hostName(), getpid());
 
-  ApiServer health(ApiContext{config, runtime.metrics, *runtime.setups, *runtime.redis_pool,
-                              nullptr, runtime.reports.get(), {}},
+  ApiServer health(ApiContext{config,
+                              runtime.metrics,
+                              *runtime.setups,
+                              *runtime.redis_pool,
+                              nullptr,
+                              runtime.reports.get(),
+                              {}},
                    /*with_api=*/false);
   health.start(config.http_port, 4);
   log::info("worker health endpoint listening", {{"port", std::to_string(health.port())}});
@@ -288,8 +297,8 @@ int runWorker() {
     while (!outbox_stop) {
       try {
         if (!connection) {
-          connection = std::make_unique<AmqpConnection>(
-              runtime.amqpConfig("txguard-worker-lag-" + holder));
+          connection =
+              std::make_unique<AmqpConnection>(runtime.amqpConfig("txguard-worker-lag-" + holder));
         }
         runtime.metrics.queueLag().Set(
             connection->readyMessages(QueueTopology{}.transactions_queue));
@@ -371,12 +380,11 @@ TemporaryFile extractArchiveTransactions(const std::filesystem::path& archive) {
   try {
     lines = gzipDecompress(compressed.str());
   } catch (const std::exception& error) {
-    throw CliError(fmt::format("'{}' is not a gzip archive object: {}", archive.string(),
-                               error.what()));
+    throw CliError(
+        fmt::format("'{}' is not a gzip archive object: {}", archive.string(), error.what()));
   }
 
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "txguard-replay-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "txguard-replay-XXXXXX").string();
   const int fd = mkstemp(pattern.data());
   if (fd < 0) throw CliError("cannot create a temporary file for the archive's transactions");
   close(fd);
@@ -390,9 +398,10 @@ TemporaryFile extractArchiveTransactions(const std::filesystem::path& archive) {
     if (line.empty()) continue;
     const auto decision = nlohmann::json::parse(line, nullptr, false);
     if (decision.is_discarded() || !decision.contains("transaction")) {
-      throw CliError(fmt::format("{}:{}: archive line has no \"transaction\" object, so it "
-                                 "cannot be replayed",
-                                 archive.string(), number));
+      throw CliError(
+          fmt::format("{}:{}: archive line has no \"transaction\" object, so it "
+                      "cannot be replayed",
+                      archive.string(), number));
     }
     out << decision["transaction"].dump() << '\n';
   }
@@ -422,8 +431,8 @@ int runReplay(const ReplayOptions& options) {
   bool is_demo_key = false;
   reader_options.pan_hash_key = resolvePanHashKey(
       options.pan_key.empty() ? config.pan_hash_key : options.pan_key, is_demo_key);
-  // An archive object (archive/…/<digest>.jsonl.gz) holds decision lines
-  // with the transaction inside; replay re-sends those transactions.
+  // An archive object (archive/…/<digest>.jsonl.gz) contains decision lines
+  // with the transaction inside, and replay sends those transactions again.
   std::filesystem::path input = options.input;
   std::optional<TemporaryFile> extracted;
   if (input.string().ends_with(".jsonl.gz")) {
@@ -439,12 +448,11 @@ int runReplay(const ReplayOptions& options) {
   std::unique_ptr<Publisher> publisher;
   std::unique_ptr<httplib::Client> client;
   if (options.to == "queue") {
-    publisher = std::make_unique<Publisher>(
-        [&] {
-          AmqpConfig amqp = parseAmqpUrl(config.amqp_url, config.amqp_password);
-          amqp.connection_name = "txguard-replay";
-          return amqp;
-        }());
+    publisher = std::make_unique<Publisher>([&] {
+      AmqpConfig amqp = parseAmqpUrl(config.amqp_url, config.amqp_password);
+      amqp.connection_name = "txguard-replay";
+      return amqp;
+    }());
   } else {
     client = std::make_unique<httplib::Client>(options.url);
     client->set_read_timeout(30, 0);
@@ -511,7 +519,8 @@ int runReplay(const ReplayOptions& options) {
 
     if (options.rate > 0) {
       const auto due = start + std::chrono::duration<double>(sent / options.rate);
-      std::this_thread::sleep_until(std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
+      std::this_thread::sleep_until(
+          std::chrono::time_point_cast<std::chrono::steady_clock::duration>(due));
     }
   }
   const double seconds =
@@ -524,10 +533,11 @@ int runReplay(const ReplayOptions& options) {
   if (rejected.size() > 5) {
     fmt::print(stderr, "txguard replay: … and {} more rejected rows\n", rejected.size() - 5);
   }
-  fmt::print("replayed {} transactions to {} in {:.2f} s ({:.0f}/s), {} rejected rows, {} "
-             "retried batches\n",
-             sent, options.to == "queue" ? "the queue" : options.url, seconds,
-             seconds > 0 ? sent / seconds : 0.0, rejects.rows().size(), retries);
+  fmt::print(
+      "replayed {} transactions to {} in {:.2f} s ({:.0f}/s), {} rejected rows, {} "
+      "retried batches\n",
+      sent, options.to == "queue" ? "the queue" : options.url, seconds,
+      seconds > 0 ? sent / seconds : 0.0, rejects.rows().size(), retries);
   return 0;
 }
 
@@ -565,8 +575,9 @@ int runSelftest(const std::string& url, int timeout_seconds) {
   }
   auto stored = client.Get(("/v1/transactions/" + id).c_str());
   if (!stored || stored->status != 200 || stored->body.find(id) == std::string::npos) {
-    fmt::print(stderr, "selftest: GET /v1/transactions/{} failed: {}\n", id,
-               stored ? fmt::format("HTTP {}", stored->status) : httplib::to_string(stored.error()));
+    fmt::print(
+        stderr, "selftest: GET /v1/transactions/{} failed: {}\n", id,
+        stored ? fmt::format("HTTP {}", stored->status) : httplib::to_string(stored.error()));
     return 1;
   }
   fmt::print("selftest passed: transaction {} decided '{}' (model {}, rules {})\n", id,
@@ -596,35 +607,40 @@ int runPublishModel(const std::string& model_dir) {
 }  // namespace
 
 void addServiceCommands(CLI::App& app, int& exit_code) {
-  app.add_subcommand("api", "Run the HTTP API (settings from TXGUARD_* environment variables, "
-                            "see docs/configuration.md)")
+  app.add_subcommand("api",
+                     "Run the HTTP API (settings from TXGUARD_* environment variables, "
+                     "see docs/configuration.md)")
       ->callback([&exit_code] { exit_code = runApi(); });
-  app.add_subcommand("worker", "Run a queue worker (settings from TXGUARD_* environment "
-                               "variables, see docs/configuration.md)")
+  app.add_subcommand("worker",
+                     "Run a queue worker (settings from TXGUARD_* environment "
+                     "variables, see docs/configuration.md)")
       ->callback([&exit_code] { exit_code = runWorker(); });
 
   auto replay = std::make_shared<ReplayOptions>();
   CLI::App* replay_command = app.add_subcommand(
       "replay", "Publish a file of transactions to the queue or the API at a chosen rate");
-  replay_command->add_option("file", replay->input,
-                             "Input file (any format `score` reads), or an archive object "
-                             "(*.jsonl.gz) whose transactions are sent again")
+  replay_command
+      ->add_option("file", replay->input,
+                   "Input file (any format `score` reads), or an archive object "
+                   "(*.jsonl.gz) whose transactions are sent again")
       ->required();
   replay_command->add_option("--format", replay->format, "Input format, as for `score`")
       ->capture_default_str();
-  replay_command->add_option("--to", replay->to,
-                             "queue (publish to RabbitMQ, TXGUARD_AMQP_* settings) or api "
-                             "(POST /v1/transactions to --url)")
+  replay_command
+      ->add_option("--to", replay->to,
+                   "queue (publish to RabbitMQ, TXGUARD_AMQP_* settings) or api "
+                   "(POST /v1/transactions to --url)")
       ->check(CLI::IsMember({"queue", "api"}))
       ->capture_default_str();
   replay_command->add_option("--url", replay->url, "API base URL for --to api")
       ->capture_default_str();
-  replay_command->add_option("--rate", replay->rate,
-                             "Transactions per second; 0 sends as fast as confirms allow")
+  replay_command
+      ->add_option("--rate", replay->rate,
+                   "Transactions per second; 0 sends as fast as confirms allow")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  replay_command->add_option("--batch", replay->batch,
-                             "Transactions per publish or request (1-10000)")
+  replay_command
+      ->add_option("--batch", replay->batch, "Transactions per publish or request (1-10000)")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   replay_command->add_option("--limit", replay->limit, "Stop after this many transactions (0: all)")

@@ -1,6 +1,6 @@
 // The scoring engine shared by the batch CLI, the API and the workers:
 // features from the account's history, rules, the model, and the decision.
-// It knows nothing of files, HTTP, AMQP, Redis or S3.
+// It includes nothing of files, HTTP, AMQP, Redis or S3.
 #pragma once
 
 #include <cstdint>

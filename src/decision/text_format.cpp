@@ -1,9 +1,9 @@
 #include "decision/text_format.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
-
-#include <fmt/format.h>
 
 namespace txguard {
 namespace {
@@ -16,7 +16,8 @@ void civilFromDays(std::int64_t days, int& year, unsigned& month, unsigned& day)
   const auto day_of_era = static_cast<unsigned>(days - era * 146097);
   const unsigned year_of_era =
       (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const unsigned day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const unsigned month_index = (5 * day_of_year + 2) / 153;
   day = day_of_year - (153 * month_index + 2) / 5 + 1;
   month = month_index < 10 ? month_index + 3 : month_index - 9;
@@ -42,8 +43,8 @@ void appendRfc3339(std::string& out, std::int64_t timestamp_ms) {
   const auto minute = static_cast<unsigned>(ms_of_day / 60'000 % 60);
   const auto second = static_cast<unsigned>(ms_of_day / 1000 % 60);
   const auto millis = static_cast<unsigned>(ms_of_day % 1000);
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year,
-                 month, day, hour, minute, second, millis);
+  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year, month,
+                 day, hour, minute, second, millis);
 }
 
 std::string formatRfc3339(std::int64_t timestamp_ms) {
@@ -82,7 +83,14 @@ void appendJsonString(std::string& out, std::string_view text) {
     } else {
       // Copy a well-formed UTF-8 sequence as it is; escape a stray byte as
       // U+FFFD so one bad byte cannot make the whole line invalid JSON.
-      std::size_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC2 ? 2 : 0;
+      std::size_t length = 0;
+      if (byte >= 0xF0) {
+        length = 4;
+      } else if (byte >= 0xE0) {
+        length = 3;
+      } else if (byte >= 0xC2) {
+        length = 2;
+      }
       bool valid = length > 0 && byte < 0xF5 && i + length <= text.size();
       for (std::size_t k = 1; valid && k < length; ++k) {
         valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;

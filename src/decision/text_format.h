@@ -23,13 +23,13 @@ void appendJsonNumber(std::string& out, double value);
 // float (111734.45, not the double expansion 111734.453125).
 void appendJsonNumber(std::string& out, float value);
 
-// Appends `text` as one CSV field, quoted when it holds a comma, quote or
-// line break.
+// Appends `text` as one CSV field, quoted when it contains a comma, quote
+// or line break.
 void appendCsvField(std::string& out, std::string_view text);
 
-// Turns a transaction id into a safe object-key segment: letters, digits,
-// '-', '_' and '.' stay; every other byte becomes "~XX" (hex), so distinct
-// ids stay distinct.
+// Turns a transaction id into a safe object-key segment. Letters, digits,
+// '-', '_' and '.' stay, and every other byte becomes "~XX" (hex), so
+// distinct ids stay distinct.
 std::string objectKeySegment(std::string_view id);
 
 }  // namespace txguard

@@ -1,14 +1,13 @@
 #include "http/api_server.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 #include <charconv>
 #include <chrono>
 #include <mutex>
-#include <optional>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cache/decision_store.h"
 #include "http/request_validation.h"
@@ -58,8 +57,8 @@ std::optional<std::size_t> parseCount(const std::string& text) {
 std::string routeOf(const std::string& path) {
   if (path.starts_with("/v1/transactions/")) return "/v1/transactions/{id}";
   if (path.starts_with("/v1/reports/")) return "/v1/reports/{id}";
-  for (const char* route : {"/v1/transactions", "/v1/score", "/v1/alerts", "/healthz", "/readyz",
-                            "/metrics"}) {
+  for (const char* route :
+       {"/v1/transactions", "/v1/score", "/v1/alerts", "/healthz", "/readyz", "/metrics"}) {
     if (path == route) return route;
   }
   return "other";
@@ -74,7 +73,7 @@ bool isJsonContentType(const httplib::Request& request) {
 thread_local Clock::time_point request_start;
 
 // Parses and validates a request body into transactions. On failure writes
-// the 4xx answer and returns false.
+// the 4xx response and returns false.
 bool parseBody(const ApiContext& context, const httplib::Request& request,
                httplib::Response& response, std::vector<Transaction>& transactions) {
   if (!isJsonContentType(request)) {
@@ -98,10 +97,12 @@ bool parseBody(const ApiContext& context, const httplib::Request& request,
     rejects.push_back({{"line", row.line}, {"reason", row.reason}});
   }
   for (const RequestProblem& problem : findUnknownFields(request.body, document.format)) {
-    rejects.push_back({{"item", problem.item}, {"field", problem.field}, {"reason", problem.reason}});
+    rejects.push_back(
+        {{"item", problem.item}, {"field", problem.field}, {"reason", problem.reason}});
   }
   for (const RequestProblem& problem : checkTransactions(document.transactions, nowMs())) {
-    rejects.push_back({{"item", problem.item}, {"field", problem.field}, {"reason", problem.reason}});
+    rejects.push_back(
+        {{"item", problem.item}, {"field", problem.field}, {"reason", problem.reason}});
   }
   if (!rejects.empty()) {
     sendError(response, 400,
@@ -111,7 +112,8 @@ bool parseBody(const ApiContext& context, const httplib::Request& request,
     return false;
   }
   if (document.transactions.empty()) {
-    sendError(response, 400, "the request holds no transaction");
+    sendError(response, 400,
+              "the request contains no transaction; send one object, an array or JSON Lines");
     return false;
   }
   transactions = std::move(document.transactions);
@@ -161,9 +163,9 @@ void handleIngest(ApiContext& context, const httplib::Request& request,
   } catch (const BrokerBusy& error) {
     context.metrics.errors("api").Increment();
     response.set_header("Retry-After", "1");
-    sendError(response, 429,
-              fmt::format("the broker is applying back-pressure ({}); retry after 1 s",
-                          error.what()));
+    sendError(
+        response, 429,
+        fmt::format("the broker is applying back-pressure ({}); retry after 1 s", error.what()));
     return;
   } catch (const QueueError& error) {
     publisher.discard();
@@ -226,9 +228,9 @@ void handleGetDecision(ApiContext& context, const std::string& id, httplib::Resp
       response.status = 200;
       response.set_content(*decision, "application/json");
     } else {
-      sendError(response, 404,
-                fmt::format("no decision for transaction '{}' yet; it may still be in the queue",
-                            id));
+      sendError(
+          response, 404,
+          fmt::format("no decision for transaction '{}' yet; it may still be in the queue", id));
     }
   } catch (const RedisError& error) {
     redis.discard();
@@ -403,25 +405,26 @@ void ApiServer::registerRoutes(bool with_api) {
     context_.metrics.httpDuration(route).Observe(
         std::chrono::duration<double>(Clock::now() - request_start).count());
   });
-  server.set_exception_handler(
-      [this](const httplib::Request& request, httplib::Response& response, std::exception_ptr error) {
-        std::string what = "unknown error";
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& exception) {
-          what = exception.what();
-        } catch (...) {
-        }
-        context_.metrics.errors("api").Increment();
-        log::limited(log::Level::kError, "request failed",
-                     {{"path", routeOf(request.path)}, {"error", what}});
-        sendError(response, 500, "internal error; the request can be repeated safely");
-      });
+  server.set_exception_handler([this](const httplib::Request& request, httplib::Response& response,
+                                      std::exception_ptr error) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& exception) {
+      what = exception.what();
+    } catch (...) {
+    }
+    context_.metrics.errors("api").Increment();
+    log::limited(log::Level::kError, "request failed",
+                 {{"path", routeOf(request.path)}, {"error", what}});
+    sendError(response, 500, "internal error; the request can be repeated safely");
+  });
   server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
     if (!response.body.empty()) return;
     if (response.status == 413) {
-      sendError(response, 413, "request body too large; split the batch or raise "
-                               "TXGUARD_MAX_BODY_BYTES");
+      sendError(response, 413,
+                "request body too large; split the batch or raise "
+                "TXGUARD_MAX_BODY_BYTES");
     } else if (response.status == 404) {
       sendError(response, 404, fmt::format("no route {} {}", request.method, request.path));
     } else {
@@ -442,10 +445,10 @@ void ApiServer::registerRoutes(bool with_api) {
   });
   if (!with_api) return;
 
-  server.Post("/v1/transactions", [this](const httplib::Request& request,
-                                          httplib::Response& response) {
-    handleIngest(context_, request, response);
-  });
+  server.Post("/v1/transactions",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                handleIngest(context_, request, response);
+              });
   server.Post("/v1/score", [this](const httplib::Request& request, httplib::Response& response) {
     handleScore(context_, request, response);
   });
@@ -476,9 +479,10 @@ void ApiServer::start(int port, int threads) {
     port_ = server_->bind_to_port("0.0.0.0", port) ? port : -1;
   }
   if (port_ <= 0) {
-    throw std::runtime_error(fmt::format("cannot listen on port {}: in use or not permitted; set "
-                                         "TXGUARD_HTTP_PORT to a free port",
-                                         port));
+    throw std::runtime_error(
+        fmt::format("cannot listen on port {}: in use or not permitted; set "
+                    "TXGUARD_HTTP_PORT to a free port",
+                    port));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
 }

@@ -67,7 +67,7 @@ void DecisionService::score(std::span<const Transaction> transactions,
       }
       ids.push_back(transaction.id);
     }
-    // account_index holds views into `transactions`, which outlive it.
+    // account_index contains views into `transactions`, which outlive it.
     BatchRead read = store_.read(accounts, ids);
 
     std::vector<std::size_t> todo;

@@ -17,7 +17,7 @@ namespace txguard {
 
 struct WorkerOptions {
   std::size_t batch_size = 256;
-  std::chrono::milliseconds batch_wait{20};  // longest wait to fill a batch
+  std::chrono::milliseconds batch_wait{20};  // maximum wait to fill a batch
   std::uint32_t max_deliveries = 5;          // attempts before the dead-letter queue
   // When it returns true the worker stops taking messages (back-pressure,
   // e.g. while the outbox is full because S3 is down) and checks again

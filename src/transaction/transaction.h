@@ -26,8 +26,8 @@ struct Transaction {
   // hash of the card number (see common/pan.h), never the card number.
   std::string account;
 
-  // What reports and logs show for the account: the account number, or the
-  // masked card number (first six and last four digits).
+  // Account as reports and logs show it: the account number, or the masked
+  // card number (first six and last four digits).
   std::string account_display;
 
   // Event time in milliseconds since the Unix epoch, UTC.
@@ -37,8 +37,8 @@ struct Transaction {
   double amount = 0.0;
   std::string currency;  // ISO 4217 code; empty when the source has none.
 
-  // Where the transaction was made: a state or country code, as the earlier
-  // ACME system used it. Empty when unknown.
+  // Place of the transaction: a state or country code, as the earlier ACME
+  // system used it. Empty when unknown.
   std::string location;
 
   // Coordinates of where the transaction was made (merchant), in degrees.

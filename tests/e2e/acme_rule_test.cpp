@@ -59,7 +59,7 @@ TEST_P(AcmeRuleTest, WritesOneReportPerFlaggedRow) {
   }
   EXPECT_EQ(reported, kExpectedFlags);
 
-  // The report holds what the earlier system's did: account, both
+  // The report contains what the earlier system's did: account, both
   // transactions, both states and the time between them.
   const std::string report = readFile(dir.path() / "out/reports/2024/03/01/tx-2962-04.txt");
   EXPECT_NE(report.find("Account:        2962"), std::string::npos) << report;

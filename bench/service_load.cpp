@@ -17,6 +17,11 @@
 //     omission). C threads with one keep-alive connection each share the
 //     schedule round-robin.
 //
+//   service_load wait-decided --target N [--seconds TIMEOUT]
+//     Polls txg:stats:decided in Redis every 10 ms until it reaches N, then
+//     prints the seconds waited. One small process instead of a scrape per
+//     poll, so that measuring takes next to no CPU from what is measured.
+//
 //   service_load redis-memory [--pattern P]
 //     MEMORY USAGE of every key matching P (default txg:acct:*), through
 //     TXGUARD_REDIS_URL and TXGUARD_REDIS_PASSWORD: count, mean, p50, p99
@@ -62,6 +67,7 @@ struct Options {
   int accounts = 10000;
   std::string id_prefix = "score";
   std::string pattern = "txg:acct:*";
+  long long target_count = 0;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -70,6 +76,7 @@ struct Options {
                "usage: service_load broker FILE [--seconds S] [--batch N] [--prefetch N]\n"
                "       service_load score URL [--rate R] [--seconds S] [--warmup S] "
                "[--connections C] [--accounts A] [--id-prefix P]\n"
+               "       service_load wait-decided --target N [--seconds TIMEOUT]\n"
                "       service_load redis-memory [--pattern P]\n",
                problem.c_str());
   std::exit(2);
@@ -89,7 +96,7 @@ Options parseOptions(int argc, char** argv) {
   Options options;
   options.mode = argv[1];
   int i = 2;
-  if (options.mode != "redis-memory") {
+  if (options.mode != "redis-memory" && options.mode != "wait-decided") {
     if (argc < 3) usage("missing " + std::string(options.mode == "broker" ? "FILE" : "URL"));
     options.target = argv[2];
     i = 3;
@@ -116,6 +123,8 @@ Options parseOptions(int argc, char** argv) {
       options.id_prefix = value;
     } else if (name == "--pattern") {
       options.pattern = value;
+    } else if (name == "--target") {
+      options.target_count = static_cast<long long>(positiveNumber(argv[i], value));
     } else {
       usage("unknown option " + name);
     }
@@ -130,6 +139,13 @@ std::string requiredEnv(const char* name) {
   }
   return value;
 }
+
+txguard::RedisClient stackRedis() {
+  txguard::RedisEndpoint endpoint = txguard::parseRedisUrl(requiredEnv("TXGUARD_REDIS_URL"));
+  endpoint.password = requiredEnv("TXGUARD_REDIS_PASSWORD");
+  return txguard::RedisClient(endpoint);
+}
+
 
 // Nearest-rank percentile of sorted values.
 template <typename T>
@@ -316,9 +332,7 @@ int runScore(const Options& options) {
 }
 
 int runRedisMemory(const Options& options) {
-  txguard::RedisEndpoint endpoint = txguard::parseRedisUrl(requiredEnv("TXGUARD_REDIS_URL"));
-  endpoint.password = requiredEnv("TXGUARD_REDIS_PASSWORD");
-  txguard::RedisClient redis(endpoint);
+  txguard::RedisClient redis = stackRedis();
 
   std::vector<long long> sizes;
   std::string cursor = "0";
@@ -351,6 +365,28 @@ int runRedisMemory(const Options& options) {
   return 0;
 }
 
+int runWaitDecided(const Options& options) {
+  if (options.target_count <= 0) usage("wait-decided needs --target N");
+  txguard::RedisClient redis = stackRedis();
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration<double>(options.seconds);
+  long long decided = 0;
+  for (;;) {
+    txguard::RedisReply reply = redis.command({"GET", "txg:stats:decided"});
+    decided = reply->type == REDIS_REPLY_STRING ? std::atoll(reply->str) : 0;
+    if (decided >= options.target_count) break;
+    if (Clock::now() >= deadline) {
+      std::fprintf(stderr, "service_load wait-decided: %lld of %lld decided after %.0f s\n",
+                   decided, options.target_count, options.seconds);
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  fmt::print("decided={}\nseconds={:.3f}\n", decided,
+             std::chrono::duration<double>(Clock::now() - start).count());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -359,6 +395,7 @@ int main(int argc, char** argv) {
     if (options.mode == "broker") return runBroker(options);
     if (options.mode == "score") return runScore(options);
     if (options.mode == "redis-memory") return runRedisMemory(options);
+    if (options.mode == "wait-decided") return runWaitDecided(options);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "service_load %s: %s\n", options.mode.c_str(), error.what());
     return 1;

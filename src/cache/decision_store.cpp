@@ -9,78 +9,105 @@ namespace {
 
 constexpr std::string_view kAlertsKey = "txg:alerts";
 
-// KEYS: alerts list, archive outbox, reports outbox, decided counter.
+// KEYS: alerts list, archive outbox, reports outbox, decided counter,
+// alerts outbox.
 // ARGV: decision TTL, account TTL, alerts cap, account count A, then per
 // account (key, expected version, state), then decision count D, then per
 // decision (key, account number 1..A, body, alert flag, archive line,
 // report entry).
-// Returns the numbers (1-based) of conflicted accounts.
+// Returns {conflicted account numbers (1-based), their stored values ('' when
+// none), numbers of decisions that existed already, their stored bodies}.
 constexpr std::string_view kCommitScript = R"lua(
-local decision_ttl = tonumber(ARGV[1])
-local account_ttl = tonumber(ARGV[2])
+local decision_ttl = ARGV[1]
+local account_ttl = ARGV[2]
 local alerts_cap = tonumber(ARGV[3])
 local account_count = tonumber(ARGV[4])
-local position = 5
-local accounts = {}
-for i = 1, account_count do
-  accounts[i] = {key = ARGV[position], expected = tonumber(ARGV[position + 1]),
-                 state = ARGV[position + 2], conflict = false}
-  position = position + 3
-end
-local decision_count = tonumber(ARGV[position])
-position = position + 1
-local decisions = {}
-for j = 1, decision_count do
-  decisions[j] = {key = ARGV[position], account = tonumber(ARGV[position + 1]),
-                  body = ARGV[position + 2], alert = ARGV[position + 3] == '1',
-                  archive = ARGV[position + 4], report = ARGV[position + 5]}
-  position = position + 6
+local decisions_at = 5 + 3 * account_count
+local decision_count = tonumber(ARGV[decisions_at])
+local find, sub, call = string.find, string.sub, redis.call
+
+-- MGET of many keys in chunks: one call each instead of one per key, and
+-- well under Lua's stack limit.
+local function get_all(keys)
+  local values = {}
+  for first = 1, #keys, 1000 do
+    local chunk = call('MGET', unpack(keys, first, math.min(first + 999, #keys)))
+    for k = 1, #chunk do values[first + k - 1] = chunk[k] end
+  end
+  return values
 end
 
+-- ARGV is read in place: no table per account or decision.
+local account_keys = {}
+for i = 1, account_count do account_keys[i] = ARGV[2 + 3 * i] end
+local decision_keys = {}
+for j = 1, decision_count do decision_keys[j] = ARGV[decisions_at + 6 * j - 5] end
+local currents = get_all(account_keys)
+local bodies = get_all(decision_keys)
+
+local conflict = {}
+local stored = {}
 for i = 1, account_count do
-  local current = redis.call('GET', accounts[i].key)
-  local version = 0
-  if current then
-    local bar = string.find(current, '|', 1, true)
-    version = tonumber(string.sub(current, 1, bar - 1))
-  end
-  if version ~= accounts[i].expected then accounts[i].conflict = true end
+  local current = currents[i]
+  local version = '0'
+  if current then version = sub(current, 1, find(current, '|', 1, true) - 1) end
+  stored[i] = current or ''
+  conflict[i] = version ~= ARGV[3 + 3 * i]
 end
+local existing_numbers = {}
+local existing_bodies = {}
 for j = 1, decision_count do
-  local account = accounts[decisions[j].account]
-  if not account.conflict and redis.call('EXISTS', decisions[j].key) == 1 then
-    account.conflict = true
+  local body = bodies[j]
+  if body then
+    conflict[tonumber(ARGV[decisions_at + 6 * j - 4])] = true
+    existing_numbers[#existing_numbers + 1] = j
+    existing_bodies[#existing_bodies + 1] = body
   end
 end
 
-local conflicts = {}
+local conflict_numbers = {}
+local conflict_values = {}
 for i = 1, account_count do
-  local account = accounts[i]
-  if account.conflict then
-    table.insert(conflicts, i)
+  local at = 2 + 3 * i
+  if conflict[i] then
+    conflict_numbers[#conflict_numbers + 1] = i
+    conflict_values[#conflict_values + 1] = stored[i]
   else
-    redis.call('SET', account.key, tostring(account.expected + 1) .. '|' .. account.state,
-               'EX', account_ttl)
+    call('SET', ARGV[at], (tonumber(ARGV[at + 1]) + 1) .. '|' .. ARGV[at + 2], 'EX', account_ttl)
   end
 end
-local alerts = 0
+local alerts = {}
+local archive = {}
+local reports = {}
 local decided = 0
 for j = 1, decision_count do
-  local decision = decisions[j]
-  if not accounts[decision.account].conflict then
+  local at = decisions_at + 6 * j - 5
+  if not conflict[tonumber(ARGV[at + 1])] then
     decided = decided + 1
-    redis.call('SET', decision.key, decision.body, 'EX', decision_ttl)
-    if decision.alert then
-      redis.call('LPUSH', KEYS[1], decision.body)
-      alerts = alerts + 1
-    end
-    if decision.archive ~= '' then redis.call('LPUSH', KEYS[2], decision.archive) end
-    if decision.report ~= '' then redis.call('LPUSH', KEYS[3], decision.report) end
+    local body = ARGV[at + 2]
+    call('SET', ARGV[at], body, 'EX', decision_ttl)
+    if ARGV[at + 3] == '1' then alerts[#alerts + 1] = body end
+    local line = ARGV[at + 4]
+    if line ~= '' then archive[#archive + 1] = line end
+    local report = ARGV[at + 5]
+    if report ~= '' then reports[#reports + 1] = report end
   end
 end
-if alerts > 0 then redis.call('LTRIM', KEYS[1], 0, alerts_cap - 1) end
-if decided > 0 then redis.call('INCRBY', KEYS[4], decided) end
-return conflicts
+-- LPUSH takes many values at once; chunks stay well under Lua's stack limit.
+local function push_all(key, values)
+  for first = 1, #values, 1000 do
+    call('LPUSH', key, unpack(values, first, math.min(first + 999, #values)))
+  end
+end
+if #alerts > 0 then
+  push_all(KEYS[1], alerts)
+  call('LTRIM', KEYS[1], 0, alerts_cap - 1)
+  push_all(KEYS[5], alerts)
+end
+if #archive > 0 then call('LPUSH', KEYS[2], table.concat(archive, '\n')) end
+push_all(KEYS[3], reports)
+if decided > 0 then call('INCRBY', KEYS[4], decided) end
+return {conflict_numbers, conflict_values, existing_numbers, existing_bodies}
 )lua";
 
 const std::string& commitScript() {
@@ -109,43 +136,44 @@ std::string DecisionStore::decisionKey(std::string_view transaction_id) {
   return fmt::format("txg:dec:{}", transaction_id);
 }
 
-BatchRead DecisionStore::read(std::span<const std::string> accounts,
-                              std::span<const std::string> transaction_ids) {
+AccountSnapshot DecisionStore::parseAccount(std::string_view key, std::string_view value) {
+  AccountSnapshot snapshot;
+  const auto bar = value.find('|');
+  if (bar == std::string_view::npos ||
+      std::from_chars(value.data(), value.data() + bar, snapshot.version).ptr !=
+          value.data() + bar) {
+    throw RedisError(fmt::format("account state {} is malformed (no version); delete the key "
+                                 "to start the account's history again",
+                                 key));
+  }
+  snapshot.state = AccountState::decode(value.substr(bar + 1));
+  return snapshot;
+}
+
+std::unordered_map<std::string, AccountSnapshot> DecisionStore::readAccounts(
+    std::span<const std::string> accounts) {
   std::vector<std::vector<std::string>> commands;
-  commands.reserve(accounts.size() + transaction_ids.size());
+  commands.reserve(accounts.size());
   for (const std::string& account : accounts) commands.push_back({"GET", accountKey(account)});
-  for (const std::string& id : transaction_ids) commands.push_back({"GET", decisionKey(id)});
   const auto replies = redis_.pipeline(commands);
 
-  BatchRead result;
+  std::unordered_map<std::string, AccountSnapshot> result;
+  result.reserve(accounts.size());
   for (std::size_t i = 0; i < accounts.size(); ++i) {
     const redisReply& reply = *replies[i];
     AccountSnapshot snapshot;
     if (reply.type == REDIS_REPLY_STRING) {
-      const std::string_view value(reply.str, reply.len);
-      const auto bar = value.find('|');
-      if (bar == std::string_view::npos) {
-        throw RedisError(fmt::format("account state {} is malformed (no version); delete the key "
-                                     "to start the account's history again",
-                                     accountKey(accounts[i])));
-      }
-      std::from_chars(value.data(), value.data() + bar, snapshot.version);
-      snapshot.state = AccountState::decode(value.substr(bar + 1));
+      snapshot = parseAccount(commands[i][1], std::string_view(reply.str, reply.len));
     } else if (reply.type == REDIS_REPLY_ERROR) {
-      throw RedisError(fmt::format("GET {} failed: {}", accountKey(accounts[i]), replyText(reply)));
+      throw RedisError(fmt::format("GET {} failed: {}", commands[i][1], replyText(reply)));
     }
-    result.accounts.emplace(accounts[i], std::move(snapshot));
-  }
-  result.existing_decisions.resize(transaction_ids.size());
-  for (std::size_t j = 0; j < transaction_ids.size(); ++j) {
-    const redisReply& reply = *replies[accounts.size() + j];
-    if (reply.type == REDIS_REPLY_STRING) result.existing_decisions[j] = replyText(reply);
+    result.emplace(accounts[i], std::move(snapshot));
   }
   return result;
 }
 
-std::vector<std::size_t> DecisionStore::commit(const std::vector<AccountWrite>& accounts,
-                                               const std::vector<DecisionWrite>& decisions) {
+CommitResult DecisionStore::commit(const std::vector<AccountWrite>& accounts,
+                                   const std::vector<DecisionWrite>& decisions) {
   std::vector<std::string> arguments = {std::to_string(decision_ttl_.count()),
                                         std::to_string(account_ttl_.count()),
                                         std::to_string(kRecentAlertsKept),
@@ -172,16 +200,36 @@ std::vector<std::size_t> DecisionStore::commit(const std::vector<AccountWrite>& 
   RedisReply reply = redis_.evalScript(
       commitScript(), commitScriptSha(),
       {std::string(kAlertsKey), std::string(kArchiveOutbox), std::string(kReportsOutbox),
-       std::string(kDecidedCounter)},
+       std::string(kDecidedCounter), std::string(kAlertsOutbox)},
       arguments);
   if (reply->type == REDIS_REPLY_ERROR) {
     throw RedisError(fmt::format("commit script failed: {}", replyText(*reply)));
   }
-  std::vector<std::size_t> conflicts;
-  for (std::size_t i = 0; i < reply->elements; ++i) {
-    conflicts.push_back(static_cast<std::size_t>(reply->element[i]->integer - 1));
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
+    throw RedisError("commit script returned an unexpected reply; is another txguard version "
+                     "sharing this Redis database?");
   }
-  return conflicts;
+  const redisReply& conflict_numbers = *reply->element[0];
+  const redisReply& conflict_values = *reply->element[1];
+  const redisReply& existing_numbers = *reply->element[2];
+  const redisReply& existing_bodies = *reply->element[3];
+
+  CommitResult result;
+  for (std::size_t k = 0; k < conflict_numbers.elements; ++k) {
+    AccountConflict conflict;
+    conflict.account = static_cast<std::size_t>(conflict_numbers.element[k]->integer - 1);
+    const redisReply& value = *conflict_values.element[k];
+    if (value.type == REDIS_REPLY_STRING && value.len > 0) {
+      conflict.stored = parseAccount(accountKey(accounts.at(conflict.account).account),
+                                     std::string_view(value.str, value.len));
+    }
+    result.conflicts.push_back(std::move(conflict));
+  }
+  for (std::size_t k = 0; k < existing_numbers.elements; ++k) {
+    result.existing.emplace_back(static_cast<std::size_t>(existing_numbers.element[k]->integer - 1),
+                                 replyText(*existing_bodies.element[k]));
+  }
+  return result;
 }
 
 std::optional<std::string> DecisionStore::decision(const std::string& transaction_id) {
@@ -203,12 +251,15 @@ std::vector<std::string> DecisionStore::recentAlerts(std::size_t offset, std::si
   return alerts;
 }
 
-std::vector<std::string> DecisionStore::peekOutbox(std::string_view list, std::size_t count) {
+std::vector<std::string> DecisionStore::peekOutbox(std::string_view list, std::size_t count,
+                                                   std::size_t skip) {
   if (count == 0) return {};
   // LPUSH adds at the head, so the oldest entries are at the tail; LRANGE
   // returns them newest first, hence the reversal.
-  RedisReply reply = redis_.command(
-      {"LRANGE", std::string(list), std::to_string(-static_cast<std::int64_t>(count)), "-1"});
+  const auto last = -static_cast<std::int64_t>(skip) - 1;
+  RedisReply reply = redis_.command({"LRANGE", std::string(list),
+                                     std::to_string(last - static_cast<std::int64_t>(count) + 1),
+                                     std::to_string(last)});
   std::vector<std::string> entries;
   if (reply->type != REDIS_REPLY_ARRAY) return entries;
   for (std::size_t i = reply->elements; i > 0; --i) entries.push_back(replyText(*reply->element[i - 1]));

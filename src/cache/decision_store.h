@@ -5,16 +5,19 @@
 // txg:dec:<transaction id> holds the decision JSON with a TTL;
 // txg:alerts is a list of the newest alert JSON documents, capped;
 // txg:stats:decided counts the decisions ever committed;
-// txg:outbox:archive and txg:outbox:reports are the transactional outbox:
-// archive lines and fraud reports committed with their decision, which the
-// outbox uploader moves to object storage (so an S3 outage never blocks or
-// loses a decision).
+// txg:outbox:archive, txg:outbox:reports and txg:outbox:alerts are the
+// transactional outbox: archive lines, fraud reports and alert messages
+// committed with their decision, which the outbox uploader and the alert
+// relay move to object storage and RabbitMQ (so an S3 or broker outage
+// never blocks or loses a decision).
 //
-// A batch is one read (states and existing decisions, pipelined) and one
-// commit (a Lua script, atomic in Redis): the commit writes an account's
-// decisions and new state only if the account's version is the one read,
-// and no decision of its transactions exists yet. Otherwise the account
-// is reported as a conflict and the caller reads and scores it again.
+// A batch is one commit (a Lua script, atomic in Redis), preceded by a
+// pipelined read of the accounts the caller does not already know. The
+// commit writes an account's decisions and new state only if the account's
+// version is the one expected and no decision of its transactions exists
+// yet. Otherwise the account is reported as a conflict, with its stored
+// state and the decisions found, and the caller scores it again from there
+// without another read.
 #pragma once
 
 #include <chrono>
@@ -34,10 +37,19 @@ struct AccountSnapshot {
   std::uint64_t version = 0;  // 0: the account has no state in Redis yet
 };
 
-struct BatchRead {
-  std::unordered_map<std::string, AccountSnapshot> accounts;
-  // Per transaction id: the stored decision JSON when it was decided before.
-  std::vector<std::optional<std::string>> existing_decisions;
+// An account the commit did not write, and why.
+struct AccountConflict {
+  std::size_t account = 0;  // index into the AccountWrite list
+  AccountSnapshot stored;   // the account as Redis holds it now
+};
+
+struct CommitResult {
+  std::vector<AccountConflict> conflicts;
+  // Decisions that existed before this commit (a redelivery or a repeated
+  // request): index into the DecisionWrite list and the stored JSON. Their
+  // accounts are among the conflicts, because their new state counted the
+  // transaction a second time.
+  std::vector<std::pair<std::size_t, std::string>> existing;
 };
 
 struct AccountWrite {
@@ -50,7 +62,7 @@ struct DecisionWrite {
   std::string transaction_id;
   std::size_t account_index = 0;  // into the AccountWrite list
   std::string decision_json;
-  bool alert = false;  // also pushed to the recent-alerts list
+  bool alert = false;  // also pushed to the recent-alerts list and the alerts outbox
   std::string archive_line;  // pushed to the archive outbox when not empty
   std::string report_key;    // with report_body: pushed to the reports outbox
   std::string report_body;
@@ -69,14 +81,16 @@ class DecisionStore {
   DecisionStore(RedisClient& redis, std::chrono::seconds decision_ttl,
                 std::chrono::seconds account_ttl = std::chrono::hours(24 * 90));
 
-  // One round trip. `accounts` must be distinct.
-  BatchRead read(std::span<const std::string> accounts,
-                 std::span<const std::string> transaction_ids);
+  // One pipelined round trip: the stored state of each account (version 0
+  // and an empty state when it has none). `accounts` must be distinct.
+  std::unordered_map<std::string, AccountSnapshot> readAccounts(
+      std::span<const std::string> accounts);
 
-  // One atomic round trip. Returns the indices (into `accounts`) of the
-  // accounts that conflicted; nothing of theirs was written.
-  std::vector<std::size_t> commit(const std::vector<AccountWrite>& accounts,
-                                  const std::vector<DecisionWrite>& decisions);
+  // One atomic round trip. Nothing of a conflicted account is written. The
+  // archive lines of the decisions written go to the archive outbox as one
+  // entry, joined by newlines.
+  CommitResult commit(const std::vector<AccountWrite>& accounts,
+                      const std::vector<DecisionWrite>& decisions);
 
   std::optional<std::string> decision(const std::string& transaction_id);
 
@@ -85,10 +99,12 @@ class DecisionStore {
 
   bool ping() { return redis_.ping(); }
 
-  // Outbox access for the uploader. peek returns up to `count` of the
+  // Outbox access for the uploader and the alert relay. peek returns up to `count` of the
   // oldest entries, oldest first; drop removes that many from the old end.
-  // Only one uploader at a time may drop (see tryLeadership).
-  std::vector<std::string> peekOutbox(std::string_view list, std::size_t count);
+  // Only one process at a time may drop from a list (see tryLeadership).
+  // `skip` leaves out that many of the oldest entries first.
+  std::vector<std::string> peekOutbox(std::string_view list, std::size_t count,
+                                      std::size_t skip = 0);
   void dropOutbox(std::string_view list, std::size_t count);
   std::uint64_t outboxLength(std::string_view list);
   // Memory Redis uses for the list (MEMORY USAGE), in bytes.
@@ -108,9 +124,14 @@ class DecisionStore {
   static constexpr std::string_view kDecidedCounter = "txg:stats:decided";
   static constexpr std::string_view kArchiveOutbox = "txg:outbox:archive";
   static constexpr std::string_view kReportsOutbox = "txg:outbox:reports";
+  static constexpr std::string_view kAlertsOutbox = "txg:outbox:alerts";
 
   static std::string accountKey(std::string_view account);
   static std::string decisionKey(std::string_view transaction_id);
+
+  // Parses a stored account value, "<version>|<state>". `key` names the
+  // key in the error for a malformed value.
+  static AccountSnapshot parseAccount(std::string_view key, std::string_view value);
 
  private:
   RedisClient& redis_;

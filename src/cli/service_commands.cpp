@@ -27,6 +27,7 @@
 #include "queue/consumer.h"
 #include "queue/publisher.h"
 #include "queue/topology.h"
+#include "service/alert_relay.h"
 #include "service/decision_service.h"
 #include "service/gzip.h"
 #include "service/outbox_uploader.h"
@@ -202,13 +203,15 @@ int runApi() {
     return publisher;
   });
 
+  AccountCache account_cache(config.account_cache);
   ApiServer server(ApiContext{config,
                               runtime.metrics,
                               *runtime.setups,
                               *runtime.redis_pool,
                               &publishers,
                               runtime.reports.get(),
-                              {}},
+                              {},
+                              &account_cache},
                    /*with_api=*/true);
   server.start(config.http_port, 16);
   log::info("api listening", {{"port", std::to_string(server.port())}});
@@ -290,6 +293,58 @@ int runWorker() {
     }
   });
 
+  // The alert relay publishes committed alerts from Redis to RabbitMQ on
+  // its own thread and connections, so a batch never waits for the
+  // broker's confirms of its alerts.
+  constexpr std::uint64_t kMaxAlertsPending = 1'000'000;
+  std::atomic<bool> alerts_full{false};
+  std::thread alert_thread([&] {
+    std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
+    DecisionStore store(*redis, config.decision_ttl);
+    Publisher publisher(runtime.amqpConfig("txguard-worker-alerts-" + holder));
+    publisher.setRetryCallback(runtime.amqpRetryCallback());
+    AlertRelay relay(store, publisher, runtime.metrics, AlertRelayOptions{holder});
+    int failures = 0;
+    int passes = 0;
+    while (!outbox_stop) {
+      std::size_t moved = 0;
+      try {
+        moved = relay.runOnce();
+        if (moved == 0 || ++passes % 20 == 0) {
+          const std::uint64_t backlog = relay.backlog();
+          runtime.metrics.alertsPending().Set(static_cast<double>(backlog));
+          const bool full = backlog > kMaxAlertsPending;
+          if (full != alerts_full) {
+            log::warn(full ? "alerts outbox full: pausing consumption until RabbitMQ takes alerts"
+                           : "alerts outbox drained: resuming consumption",
+                      {{"backlog", std::to_string(backlog)}});
+          }
+          alerts_full = full;
+        }
+        failures = 0;
+      } catch (const std::exception& error) {
+        ++failures;
+        runtime.metrics.errors("alerts").Increment();
+        log::limited(log::Level::kError, "alert publish failed; alerts stay in redis",
+                     {{"error", error.what()}, {"attempt", std::to_string(failures)}});
+      }
+      if (moved == 0 && !outbox_stop) {
+        const int pause_ms = failures == 0 ? 50 : std::min(10000, 200 << std::min(failures, 5));
+        for (int waited = 0; waited < pause_ms && !outbox_stop; waited += 50) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    }
+    try {
+      // The last batches' alerts, then let another worker take over.
+      while (relay.runOnce() > 0) {
+      }
+      relay.release();
+    } catch (const std::exception& error) {
+      log::warn("alerts left in redis for another worker to publish", {{"error", error.what()}});
+    }
+  });
+
   // Queue depth for txguard_queue_lag_messages, on a connection of its
   // own because the consumer's connection is busy with deliveries.
   std::thread lag_thread([&] {
@@ -316,20 +371,19 @@ int runWorker() {
   {
     std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
     DecisionStore store(*redis, config.decision_ttl);
-    DecisionService decisions(store, *runtime.setups, runtime.metrics);
+    AccountCache account_cache(config.account_cache);
+    DecisionService decisions(store, *runtime.setups, runtime.metrics, &account_cache);
     ConsumerOptions consumer_options;
     consumer_options.prefetch = static_cast<std::uint16_t>(config.worker_prefetch);
     Consumer consumer(runtime.amqpConfig("txguard-worker-" + holder), QueueTopology{},
                       consumer_options);
     consumer.setRetryCallback(runtime.amqpRetryCallback());
-    Publisher alerts(runtime.amqpConfig("txguard-worker-alerts-" + holder));
-    alerts.setRetryCallback(runtime.amqpRetryCallback());
 
     WorkerOptions options;
     options.batch_size = config.worker_batch;
     options.max_deliveries = config.worker_max_deliveries;
-    options.paused = [&outbox_full] { return outbox_full.load(); };
-    Worker worker(consumer, alerts, decisions, runtime.metrics, options);
+    options.paused = [&outbox_full, &alerts_full] { return outbox_full || alerts_full; };
+    Worker worker(consumer, decisions, runtime.metrics, options);
 
     std::thread stop_watch([&] {
       while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -344,6 +398,7 @@ int runWorker() {
   // another worker takes over the outbox at once.
   outbox_stop = true;
   outbox_thread.join();
+  alert_thread.join();
   lag_thread.join();
   health.stop();
   runtime.setups->stop();

@@ -153,6 +153,7 @@ ServiceConfig loadServiceConfig(ServiceRole role, const EnvironmentLookup& envir
     reader.require(config.pan_hash_key.empty() || config.pan_hash_key.size() >= 16,
                    "TXGUARD_PAN_HASH_KEY: too short; use at least 16 random characters");
     reader.seconds("TXGUARD_DECISION_TTL_SECONDS", config.decision_ttl, 60, 31'536'000);
+    reader.integer("TXGUARD_ACCOUNT_CACHE", config.account_cache, 0, 1'000'000, "accounts");
   }
 
   reader.integer("TXGUARD_WORKER_PREFETCH", config.worker_prefetch, 1, 65535, "messages");
@@ -189,6 +190,7 @@ std::vector<std::pair<std::string, std::string>> describeConfig(const ServiceCon
       {"rules_file", config.rules_file},
       {"pan_hash_key", secret(config.pan_hash_key)},
       {"worker_prefetch", std::to_string(config.worker_prefetch)},
+      {"account_cache", std::to_string(config.account_cache)},
       {"worker_batch", std::to_string(config.worker_batch)},
       {"worker_max_deliveries", std::to_string(config.worker_max_deliveries)},
       {"decision_ttl_seconds", std::to_string(config.decision_ttl.count())},

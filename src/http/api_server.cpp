@@ -194,7 +194,7 @@ void handleScore(ApiContext& context, const httplib::Request& request,
 
   auto redis = context.redis.acquire();
   DecisionStore store(*redis, context.config.decision_ttl);
-  DecisionService service(store, context.setups, context.metrics);
+  DecisionService service(store, context.setups, context.metrics, context.account_cache);
   std::vector<ScoredTransaction> scored;
   try {
     service.score(transactions, {}, scored);

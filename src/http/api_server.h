@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "cache/account_cache.h"
 #include "cache/redis_client.h"
 #include "config/service_config.h"
 #include "http/pool.h"
@@ -32,6 +33,10 @@ struct ApiContext {
   // Extra readiness check of the process, e.g. the worker's consumer
   // connection; returns an empty string when ready, else the problem.
   std::function<std::string()> extra_readiness;
+  // Account states /v1/score committed last, shared by the request
+  // threads, so a repeat customer costs one Redis round trip instead of
+  // two. Null: always read.
+  AccountCache* account_cache = nullptr;
 };
 
 class ApiServer {

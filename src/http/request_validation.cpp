@@ -4,7 +4,7 @@
 #include <array>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 namespace txguard {
 namespace {
@@ -24,15 +24,17 @@ bool isKnown(const std::array<std::string_view, N>& fields, std::string_view key
   return std::find(fields.begin(), fields.end(), key) != fields.end();
 }
 
-void checkObject(const nlohmann::json& object, std::uint64_t item, InputFormat format,
+void checkObject(simdjson::dom::element element, std::uint64_t item, InputFormat format,
                  std::vector<RequestProblem>& problems) {
-  if (!object.is_object()) return;  // the reader already rejected it
-  for (const auto& [key, value] : object.items()) {
+  simdjson::dom::object object;
+  if (element.get(object) != simdjson::SUCCESS) return;  // the reader already rejected it
+  for (const auto field : object) {
+    const std::string_view key = field.key;
     const bool known = format == InputFormat::kAcmeJson ? isKnown(kAcmeFields, key)
                                                         : isKnown(kCanonicalFields, key);
     if (!known) {
       problems.push_back(
-          {item, key, fmt::format("unknown field '{}'; see docs/input-formats.md for the fields "
+          {item, std::string(key), fmt::format("unknown field '{}'; see docs/input-formats.md for the fields "
                                   "of this format",
                                   key)});
     }
@@ -43,10 +45,14 @@ void checkObject(const nlohmann::json& object, std::uint64_t item, InputFormat f
 
 std::vector<RequestProblem> findUnknownFields(std::string_view body, InputFormat format) {
   std::vector<RequestProblem> problems;
-  const nlohmann::json whole = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!whole.is_discarded()) {
-    if (whole.is_array()) {
-      for (std::size_t i = 0; i < whole.size(); ++i) checkObject(whole[i], i + 1, format, problems);
+  // One parser per request thread, reused: it keeps its buffers.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element whole;
+  if (parser.parse(body.data(), body.size()).get(whole) == simdjson::SUCCESS) {
+    simdjson::dom::array items;
+    if (whole.get(items) == simdjson::SUCCESS) {
+      std::uint64_t item = 0;
+      for (const simdjson::dom::element element : items) checkObject(element, ++item, format, problems);
     } else {
       checkObject(whole, 1, format, problems);
     }
@@ -62,8 +68,10 @@ std::vector<RequestProblem> findUnknownFields(std::string_view body, InputFormat
     start = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     ++item;
-    const nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
-    if (!object.is_discarded()) checkObject(object, item, format, problems);
+    simdjson::dom::element object;
+    if (parser.parse(line.data(), line.size()).get(object) == simdjson::SUCCESS) {
+      checkObject(object, item, format, problems);
+    }
   }
   return problems;
 }

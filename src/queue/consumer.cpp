@@ -73,7 +73,8 @@ void Consumer::dropConnection(const std::string& error) {
 }
 
 std::vector<Delivery> Consumer::receiveBatch(std::size_t max_messages,
-                                             std::chrono::milliseconds max_wait) {
+                                             std::chrono::milliseconds max_wait,
+                                             std::optional<std::chrono::milliseconds> linger) {
   std::vector<Delivery> batch;
   auto deadline = std::chrono::steady_clock::now() + max_wait;
 
@@ -122,6 +123,9 @@ std::vector<Delivery> Consumer::receiveBatch(std::size_t max_messages,
       if (auto* delivery = std::get_if<Delivery>(&*event)) {
         delivery->generation = generation_;
         batch.push_back(std::move(*delivery));
+        if (linger && batch.size() == 1) {
+          deadline = std::min(deadline, std::chrono::steady_clock::now() + *linger);
+        }
       } else if (std::holds_alternative<ConsumerCancelled>(*event)) {
         if (!cancelled_) {
           cancelled_by_broker_ = true;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -64,9 +65,12 @@ class Consumer {
   // with backoff, declaring the topology, prefetch and consumer again. It
   // never waits past `max_wait` plus one connect timeout, because the next
   // call continues the backoff schedule. After cancel() it returns only
-  // what was already in flight. Throws TopologyError, which retrying cannot
-  // fix.
-  std::vector<Delivery> receiveBatch(std::size_t max_messages, std::chrono::milliseconds max_wait);
+  // what was already in flight. With `linger`, it returns at the latest
+  // `linger` after the first delivery of the batch arrived, so a batch that
+  // does not fill quickly is not held back for the whole `max_wait`.
+  // Throws TopologyError, which retrying cannot fix.
+  std::vector<Delivery> receiveBatch(std::size_t max_messages, std::chrono::milliseconds max_wait,
+                                     std::optional<std::chrono::milliseconds> linger = {});
 
   // Acks `delivery` (and with `multiple`, every earlier unacked delivery of
   // the same connection). Returns false without sending anything when the

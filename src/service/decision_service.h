@@ -7,10 +7,14 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "cache/account_cache.h"
 #include "cache/decision_store.h"
 #include "decision/decision.h"
+#include "decision/scorer.h"
 #include "service/scoring_setup.h"
 #include "telemetry/metrics.h"
 #include "transaction/transaction.h"
@@ -36,19 +40,33 @@ class DecisionService {
  public:
   static constexpr int kMaxAttempts = 5;
 
-  DecisionService(DecisionStore& store, const ScoringSetupSource& setups, Metrics& metrics);
+  // `cache` (optional, may be shared between threads) keeps the states
+  // this service committed, so that a later call reads only the other
+  // accounts from Redis.
+  DecisionService(DecisionStore& store, const ScoringSetupSource& setups, Metrics& metrics,
+                  AccountCache* cache = nullptr);
 
   // Decides every transaction in order. `ingested_at_ms` (same length, or
   // empty) feeds the ingest-to-decision latency. Throws RedisError when
   // Redis is unreachable and ConflictError as described above; in both
-  // cases nothing is half-written for an account.
+  // cases nothing is half-written for an account, and the cache is
+  // cleared.
   void score(std::span<const Transaction> transactions, std::span<const std::int64_t> ingested_at_ms,
              std::vector<ScoredTransaction>& out);
 
  private:
+  void scoreRemaining(std::span<const Transaction> transactions,
+                      std::span<const std::int64_t> ingested_at_ms,
+                      std::vector<std::size_t> remaining,
+                      std::unordered_map<std::string_view, AccountSnapshot>& known,
+                      std::vector<ScoredTransaction>& out);
+  static DecisionWrite decisionWrite(const Transaction& transaction, const Decision& decision,
+                                     const PendingDecision& pending);
+
   DecisionStore& store_;
   const ScoringSetupSource& setups_;
   Metrics& metrics_;
+  AccountCache* cache_;
 };
 
 // Parses the action out of a stored decision JSON.

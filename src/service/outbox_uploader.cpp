@@ -1,5 +1,7 @@
 #include "service/outbox_uploader.h"
 
+#include <algorithm>
+
 #include <openssl/sha.h>
 
 #include <fmt/format.h>
@@ -9,6 +11,9 @@
 
 namespace txguard {
 namespace {
+
+// Archive entries read per Redis call.
+constexpr std::size_t kArchiveEntriesPerPeek = 4;
 
 std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -56,16 +61,28 @@ std::size_t OutboxUploader::runOnce() {
   store_.dropOutbox(DecisionStore::kReportsOutbox, reports.size());
   moved += reports.size();
 
-  const auto lines = store_.peekOutbox(DecisionStore::kArchiveOutbox, options_.archive_batch);
-  if (!lines.empty()) {
-    std::string content;
-    for (const std::string& line : lines) {
-      content += line;
+  // Each archive entry holds the lines of one commit (a worker batch). Take
+  // whole entries, oldest first, until the object has archive_batch lines
+  // or more, reading a few entries at a time to bound memory.
+  std::string content;
+  std::size_t lines = 0;
+  std::size_t taken = 0;
+  while (lines < options_.archive_batch) {
+    const auto entries =
+        store_.peekOutbox(DecisionStore::kArchiveOutbox, kArchiveEntriesPerPeek, taken);
+    for (const std::string& entry : entries) {
+      if (lines >= options_.archive_batch) break;
+      content += entry;
       content.push_back('\n');
+      lines += 1 + static_cast<std::size_t>(std::count(entry.begin(), entry.end(), '\n'));
+      ++taken;
     }
+    if (entries.size() < kArchiveEntriesPerPeek) break;
+  }
+  if (taken > 0) {
     archive_.put(archiveChunkKey(nowMs(), content), gzipCompress(content), "application/gzip");
-    store_.dropOutbox(DecisionStore::kArchiveOutbox, lines.size());
-    moved += lines.size();
+    store_.dropOutbox(DecisionStore::kArchiveOutbox, taken);
+    moved += lines;
   }
   return moved;
 }

@@ -16,7 +16,9 @@ namespace txguard {
 
 struct OutboxOptions {
   std::string holder;                // lease holder id, unique per process
-  std::size_t archive_batch = 5000;  // archive lines per object
+  // Archive lines per object: whole commits are added until the object
+  // has this many lines or more.
+  std::size_t archive_batch = 5000;
   std::size_t report_batch = 200;    // reports per pass
   std::chrono::milliseconds lease{15000};
 };
@@ -27,7 +29,8 @@ class OutboxUploader {
                  OutboxOptions options);
 
   // One pass: if this process holds the lease, uploads up to one batch of
-  // reports and one archive object. Returns the entries moved. Throws
+  // reports and one archive object. Returns the reports and archive lines
+  // moved. Throws
   // ObjectStoreError or RedisError; nothing leaves the outbox before its
   // object is written, so a failure only delays.
   std::size_t runOnce();

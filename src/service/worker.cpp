@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "cache/redis_client.h"
+#include "queue/errors.h"
 #include "queue/topology.h"
 #include "service/transaction_codec.h"
 #include "telemetry/log.h"
@@ -26,10 +27,9 @@ void pauseBeforeRetry(int attempt, const std::atomic<bool>& stop) {
 
 }  // namespace
 
-Worker::Worker(Consumer& consumer, Publisher& alerts, DecisionService& decisions, Metrics& metrics,
+Worker::Worker(Consumer& consumer, DecisionService& decisions, Metrics& metrics,
                WorkerOptions options)
     : consumer_(consumer),
-      alerts_(alerts),
       decisions_(decisions),
       metrics_(metrics),
       options_(options) {}
@@ -41,9 +41,11 @@ void Worker::run(const std::atomic<bool>& stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
+    const auto received_from = std::chrono::steady_clock::now();
     std::vector<Delivery> deliveries =
-        consumer_.receiveBatch(options_.batch_size, options_.batch_wait);
+        consumer_.receiveBatch(options_.batch_size, options_.batch_wait, options_.batch_linger);
     if (deliveries.empty()) continue;
+    metrics_.stageSeconds("receive").Increment(secondsSince(received_from));
     try {
       processBatch(deliveries, stop);
     } catch (const QueueError& error) {
@@ -155,55 +157,15 @@ void Worker::processBatch(std::vector<Delivery>& deliveries, const std::atomic<b
     }
   }
 
-  std::vector<std::size_t> flagged;
-  for (std::size_t k = 0; k < scored.size(); ++k) {
-    if (scored[k].action != Action::kAllow) flagged.push_back(k);
-  }
-  publishAlerts(scored, flagged, stop);
-
   // Every delivery in the batch is now decided or dead-lettered. The
   // dead-lettered ones are acked already, and acking a tag twice makes the
   // broker close the channel (406 unknown delivery tag), which would
   // redeliver the whole batch. So one ack with multiple=true on the last
   // decided delivery covers the rest.
+  const auto stage_start = std::chrono::steady_clock::now();
   consumer_.ack(deliveries[rows.back()], /*multiple=*/true);
+  metrics_.stageSeconds("ack").Increment(secondsSince(stage_start));
   processed_ += transactions.size();
-}
-
-void Worker::publishAlerts(const std::vector<ScoredTransaction>& scored,
-                           const std::vector<std::size_t>& rows, const std::atomic<bool>& stop) {
-  if (rows.empty()) return;
-  std::vector<OutgoingMessage> messages;
-  for (std::size_t k : rows) {
-    std::string id;
-    const std::string& json = scored[k].decision_json;
-    const auto start = json.find("\"transaction_id\":\"");
-    if (start != std::string::npos) {
-      const auto begin = start + 18;
-      id = json.substr(begin, json.find('"', begin) - begin);
-    }
-    messages.push_back(
-        alertMessage(alerts_.topology(), actionName(scored[k].action), std::move(id), json));
-  }
-  // Alerts are at-least-once: a redelivered, already decided transaction
-  // publishes its alert again, and consumers deduplicate on message_id.
-  for (int attempt = 1;; ++attempt) {
-    try {
-      const PublishResult result = alerts_.publishBatch(messages);
-      if (result.allConfirmed()) return;
-      throw BrokerBusy("alerts not confirmed by the broker");
-    } catch (const QueueError& error) {
-      metrics_.retries("rabbitmq").Increment();
-      log::limited(log::Level::kWarn, "alert publish failed; retrying",
-                   {{"error", error.what()}, {"attempt", std::to_string(attempt)}});
-      if (stop && attempt >= 3) {
-        log::error("alerts not published before shutdown; the batch stays unacknowledged",
-                   {{"alerts", std::to_string(messages.size())}});
-        throw;
-      }
-      pauseBeforeRetry(attempt, stop);
-    }
-  }
 }
 
 }  // namespace txguard

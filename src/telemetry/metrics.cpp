@@ -90,6 +90,25 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Help("Fraud reports written to object storage")
                           .Register(*registry_)
                           .Add({});
+  alerts_published_ = &BuildCounter()
+                           .Name("txguard_alerts_published_total")
+                           .Help("Alerts published to the alerts exchange and confirmed")
+                           .Register(*registry_)
+                           .Add({});
+  commit_conflicts_ = &BuildCounter()
+                          .Name("txguard_commit_conflicts_total")
+                          .Help("Accounts scored again because they changed before the commit")
+                          .Register(*registry_)
+                          .Add({});
+  alerts_pending_ = &BuildGauge()
+                         .Name("txguard_alerts_pending")
+                         .Help("Alerts committed but not yet published to RabbitMQ")
+                         .Register(*registry_)
+                         .Add({});
+  stage_seconds_ = &BuildCounter()
+                               .Name("txguard_stage_seconds_total")
+                               .Help("Seconds spent in each stage of deciding transactions")
+                               .Register(*registry_);
 }
 
 std::string Metrics::render() const {
@@ -115,6 +134,10 @@ prometheus::Counter& Metrics::httpRequests(std::string_view route, std::string_v
 
 prometheus::Histogram& Metrics::httpDuration(std::string_view route) {
   return http_duration_->Add({{"route", std::string(route)}}, kLatencyBuckets);
+}
+
+prometheus::Counter& Metrics::stageSeconds(std::string_view stage) {
+  return stage_seconds_->Add({{"stage", std::string(stage)}});
 }
 
 prometheus::Counter& Metrics::retries(std::string_view dependency) {

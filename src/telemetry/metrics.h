@@ -2,6 +2,7 @@
 // the Grafana dashboard in deploy/helm/txguard/files/ query them.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +17,11 @@
 #include "decision/decision.h"
 
 namespace txguard {
+
+// Seconds from `start` until now, for the stage and duration metrics.
+inline double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 class Metrics {
  public:
@@ -38,6 +44,14 @@ class Metrics {
   prometheus::Counter& deadLettered(std::string_view reason);
   prometheus::Gauge& archivePendingBytes() { return *archive_pending_bytes_; }
   prometheus::Counter& reportsWritten() { return *reports_written_; }
+  prometheus::Counter& alertsPublished() { return *alerts_published_; }
+  prometheus::Counter& commitConflicts() { return *commit_conflicts_; }
+  prometheus::Gauge& alertsPending() { return *alerts_pending_; }
+  // Seconds spent in each stage of deciding: "redis_read", "score" and
+  // "redis_commit" (worker batches and /v1/score), and the worker's
+  // "receive", "alerts" and "ack". Shows where the time goes when
+  // throughput is lower than expected.
+  prometheus::Counter& stageSeconds(std::string_view stage);
 
   // Sets txguard_model_info{model_version, rules_version} to 1 and removes
   // the previous pair, so that a hot swap shows as one series changing.
@@ -62,6 +76,10 @@ class Metrics {
   prometheus::Gauge* current_model_info_ = nullptr;
   prometheus::Gauge* archive_pending_bytes_;
   prometheus::Counter* reports_written_;
+  prometheus::Counter* alerts_published_;
+  prometheus::Counter* commit_conflicts_;
+  prometheus::Gauge* alerts_pending_;
+  prometheus::Family<prometheus::Counter>* stage_seconds_;
 };
 
 }  // namespace txguard

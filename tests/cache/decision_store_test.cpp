@@ -41,58 +41,83 @@ class DecisionStoreTest : public ::testing::Test {
 
 TEST_F(DecisionStoreTest, CommitThenReadBack) {
   const std::vector<std::string> accounts = {"acct"};
-  const std::vector<std::string> ids = {"t1"};
-  BatchRead before = store_->read(accounts, ids);
-  EXPECT_EQ(before.accounts.at("acct").version, 0u);
-  EXPECT_FALSE(before.existing_decisions[0].has_value());
+  const auto before = store_->readAccounts(accounts);
+  EXPECT_EQ(before.at("acct").version, 0u);
+  EXPECT_FALSE(store_->decision("t1").has_value());
 
   const AccountState state = stateWithOne("t1");
-  const auto conflicts = store_->commit({{"acct", 0, state.encode()}},
-                                        {{"t1", 0, R"({"action":"block"})", true, "line", "", ""}});
-  EXPECT_TRUE(conflicts.empty());
+  const CommitResult result = store_->commit(
+      {{"acct", 0, state.encode()}}, {{"t1", 0, R"({"action":"block"})", true, "line", "", ""}});
+  EXPECT_TRUE(result.conflicts.empty());
+  EXPECT_TRUE(result.existing.empty());
 
-  BatchRead after = store_->read(accounts, ids);
-  EXPECT_EQ(after.accounts.at("acct").version, 1u);
-  EXPECT_EQ(after.accounts.at("acct").state.lastId(), "t1");
-  ASSERT_TRUE(after.existing_decisions[0].has_value());
-  EXPECT_EQ(*after.existing_decisions[0], R"({"action":"block"})");
+  const auto after = store_->readAccounts(accounts);
+  EXPECT_EQ(after.at("acct").version, 1u);
+  EXPECT_EQ(after.at("acct").state.lastId(), "t1");
+  EXPECT_EQ(store_->decision("t1"), R"({"action":"block"})");
   EXPECT_EQ(store_->decidedCount(), 1u);
   EXPECT_EQ(store_->recentAlerts(0, 10).size(), 1u);
+  EXPECT_EQ(store_->peekOutbox(DecisionStore::kAlertsOutbox, 10),
+            std::vector<std::string>{R"({"action":"block"})"});
   EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 1u);
 }
 
-TEST_F(DecisionStoreTest, StaleVersionConflicts) {
+TEST_F(DecisionStoreTest, StaleVersionConflictsWithTheStoredState) {
   const AccountState state = stateWithOne("t1");
-  ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}}, {{"t1", 0, "{}", false}}).empty());
+  ASSERT_TRUE(
+      store_->commit({{"acct", 0, state.encode()}}, {{"t1", 0, "{}", false}}).conflicts.empty());
 
-  // A second writer that read version 0 before the first commit.
-  const auto conflicts =
+  // A second writer that read version 0 before the first commit gets the
+  // state the first one stored, so it can score again without a read.
+  const CommitResult result =
       store_->commit({{"acct", 0, state.encode()}}, {{"t2", 0, "{}", false}});
-  ASSERT_EQ(conflicts.size(), 1u);
-  EXPECT_EQ(conflicts[0], 0u);
+  ASSERT_EQ(result.conflicts.size(), 1u);
+  EXPECT_EQ(result.conflicts[0].account, 0u);
+  EXPECT_EQ(result.conflicts[0].stored.version, 1u);
+  EXPECT_EQ(result.conflicts[0].stored.state.lastId(), "t1");
+  EXPECT_TRUE(result.existing.empty());
   EXPECT_FALSE(store_->decision("t2").has_value());
   EXPECT_EQ(store_->decidedCount(), 1u);
 }
 
-TEST_F(DecisionStoreTest, ExistingDecisionConflicts) {
+TEST_F(DecisionStoreTest, ConflictOnAMissingAccountReturnsVersionZero) {
+  // The writer believed the account had a state; it has none.
   const AccountState state = stateWithOne("t1");
-  ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}}, {{"t1", 0, "{}", false}}).empty());
+  const CommitResult result =
+      store_->commit({{"acct", 3, state.encode()}}, {{"t1", 0, "{}", false}});
+  ASSERT_EQ(result.conflicts.size(), 1u);
+  EXPECT_EQ(result.conflicts[0].stored.version, 0u);
+  EXPECT_FALSE(result.conflicts[0].stored.state.hasLast());
+}
+
+TEST_F(DecisionStoreTest, ExistingDecisionConflictsAndIsReturned) {
+  const AccountState state = stateWithOne("t1");
+  ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}}, {{"t1", 0, R"({"n":1})", false}})
+                  .conflicts.empty());
 
   // Same id again with the current version: decided already, so nothing of
-  // the account is written.
-  const auto conflicts = store_->commit({{"acct", 1, state.encode()}}, {{"t1", 0, "{}", false}});
-  EXPECT_EQ(conflicts.size(), 1u);
+  // the account is written, and the first decision comes back.
+  const CommitResult result = store_->commit(
+      {{"acct", 1, state.encode()}}, {{"t2", 0, R"({"n":2})", false}, {"t1", 0, R"({"n":3})", false}});
+  ASSERT_EQ(result.conflicts.size(), 1u);
+  EXPECT_EQ(result.conflicts[0].stored.version, 1u);
+  ASSERT_EQ(result.existing.size(), 1u);
+  EXPECT_EQ(result.existing[0].first, 1u);
+  EXPECT_EQ(result.existing[0].second, R"({"n":1})");
+  EXPECT_FALSE(store_->decision("t2").has_value());
   EXPECT_EQ(store_->decidedCount(), 1u);
 }
 
 TEST_F(DecisionStoreTest, OtherAccountsCommitDespiteConflict) {
   const AccountState state = stateWithOne("t1");
-  ASSERT_TRUE(store_->commit({{"a", 0, state.encode()}}, {{"t1", 0, "{}", false}}).empty());
+  ASSERT_TRUE(
+      store_->commit({{"a", 0, state.encode()}}, {{"t1", 0, "{}", false}}).conflicts.empty());
 
-  const auto conflicts = store_->commit({{"a", 0, state.encode()}, {"b", 0, state.encode()}},
-                                        {{"t2", 0, "{}", false}, {"t3", 1, "{}", false}});
-  ASSERT_EQ(conflicts.size(), 1u);
-  EXPECT_EQ(conflicts[0], 0u);
+  const CommitResult result =
+      store_->commit({{"a", 0, state.encode()}, {"b", 0, state.encode()}},
+                     {{"t2", 0, "{}", false}, {"t3", 1, "{}", false}});
+  ASSERT_EQ(result.conflicts.size(), 1u);
+  EXPECT_EQ(result.conflicts[0].account, 0u);
   EXPECT_FALSE(store_->decision("t2").has_value());
   EXPECT_TRUE(store_->decision("t3").has_value());
 }
@@ -102,19 +127,42 @@ TEST_F(DecisionStoreTest, OutboxKeepsOrderAndDrops) {
   ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}},
                              {{"t1", 0, "{}", true, "first", "reports/t1.txt", "body 1"},
                               {"t2", 0, "{}", true, "second", "reports/t2.txt", "body 2"}})
-                  .empty());
+                  .conflicts.empty());
+  ASSERT_TRUE(store_->commit({{"acct", 1, state.encode()}}, {{"t3", 0, "{}", false, "third"}})
+                  .conflicts.empty());
+  // One archive entry per commit, its lines in order.
   const auto archive = store_->peekOutbox(DecisionStore::kArchiveOutbox, 10);
   ASSERT_EQ(archive.size(), 2u);
-  EXPECT_EQ(archive[0], "first");
-  EXPECT_EQ(archive[1], "second");
+  EXPECT_EQ(archive[0], "first\nsecond");
+  EXPECT_EQ(archive[1], "third");
+  EXPECT_EQ(store_->peekOutbox(DecisionStore::kArchiveOutbox, 1, 1),
+            std::vector<std::string>{"third"});
   const auto reports = store_->peekOutbox(DecisionStore::kReportsOutbox, 1);
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_EQ(reports[0], "reports/t1.txt\nbody 1");
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kAlertsOutbox), 2u);
 
   store_->dropOutbox(DecisionStore::kArchiveOutbox, 1);
   const auto left = store_->peekOutbox(DecisionStore::kArchiveOutbox, 10);
   ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(left[0], "second");
+  EXPECT_EQ(left[0], "third");
+}
+
+TEST_F(DecisionStoreTest, LargeCommitPushesEveryAlert) {
+  // More alerts than one LPUSH call takes in the script.
+  const AccountState state = stateWithOne("t1");
+  std::vector<AccountWrite> accounts;
+  std::vector<DecisionWrite> decisions;
+  for (std::size_t i = 0; i < 2500; ++i) {
+    accounts.push_back({"acct-" + std::to_string(i), 0, state.encode()});
+    decisions.push_back({"t" + std::to_string(i), i, "{}", true, "", "reports/" + std::to_string(i), "r"});
+  }
+  ASSERT_TRUE(store_->commit(accounts, decisions).conflicts.empty());
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kAlertsOutbox), 2500u);
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kReportsOutbox), 2500u);
+  EXPECT_EQ(store_->recentAlerts(0, 100000).size(), 2500u);
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 0u);
+  EXPECT_EQ(store_->decidedCount(), 2500u);
 }
 
 TEST_F(DecisionStoreTest, LeaseHasOneHolder) {

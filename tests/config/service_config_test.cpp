@@ -81,6 +81,21 @@ TEST(ServiceConfig, BatchLargerThanPrefetchIsRejected) {
   EXPECT_THROW(loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values)), ConfigError);
 }
 
+TEST(ServiceConfig, AccountCacheSizeIsChecked) {
+  auto values = minimalWorkerEnvironment();
+  EXPECT_EQ(loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values)).account_cache, 20000u);
+  values["TXGUARD_ACCOUNT_CACHE"] = "0";
+  EXPECT_EQ(loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values)).account_cache, 0u);
+  values["TXGUARD_ACCOUNT_CACHE"] = "2000000";
+  try {
+    loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values));
+    ADD_FAILURE() << "2000000 accounts accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("TXGUARD_ACCOUNT_CACHE"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(ServiceConfig, DescriptionHidesSecrets) {
   const ServiceConfig config =
       loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(minimalWorkerEnvironment()));

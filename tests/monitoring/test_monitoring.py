@@ -34,6 +34,10 @@ TXGUARD_COUNTERS_AND_GAUGES = {
     "txguard_model_info",
     "txguard_archive_pending_bytes",
     "txguard_reports_written_total",
+    "txguard_stage_seconds_total",
+    "txguard_alerts_published_total",
+    "txguard_alerts_pending",
+    "txguard_commit_conflicts_total",
 }
 TXGUARD_HISTOGRAMS = {
     "txguard_http_request_duration_seconds",

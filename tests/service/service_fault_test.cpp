@@ -263,7 +263,7 @@ TEST_F(ServiceFaultTest, S3OutageKeepsDecidingAndCatchesUp) {
     // Decisions go on without S3, and what S3 should receive waits in the
     // Redis outbox: one archive line per decision, plus the reports.
     EXPECT_EQ(waitDecided(all_ids.size(), 120s), all_ids.size()) << name;
-    const std::uint64_t waiting = outboxLength();
+    const std::uint64_t waiting = archiveLinesWaiting();
     EXPECT_GE(waiting, kRoundSize) << name;
     // NOTE: a round's backlog is about 2 MiB of JSON. So this bound only
     // catches a worker that keeps many copies of it, such as one per failed
@@ -271,8 +271,8 @@ TEST_F(ServiceFaultTest, S3OutageKeepsDecidingAndCatchesUp) {
     const std::uint64_t rss_after_kib = worker.residentKib();
     EXPECT_LT(rss_after_kib, rss_before_kib + 16 * 1024)
         << name << ": worker RSS grew from " << rss_before_kib << " KiB to " << rss_after_kib
-        << " KiB while " << waiting << " outbox entries waited";
-    std::cout << name << ": " << waiting << " outbox entries waited; worker RSS " << rss_before_kib
+        << " KiB while " << waiting << " archive lines waited";
+    std::cout << name << ": " << waiting << " archive lines waited; worker RSS " << rss_before_kib
               << " -> " << rss_after_kib << " KiB\n";
 
     stackCommand("start-s3");

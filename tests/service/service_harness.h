@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -463,6 +464,18 @@ class ServiceTest : public ::testing::Test {
     DecisionStore store = decisionStore();
     return store.outboxLength(DecisionStore::kArchiveOutbox) +
            store.outboxLength(DecisionStore::kReportsOutbox);
+  }
+
+  // Archive lines waiting in the outbox: each entry holds the lines of one
+  // commit, joined by newlines.
+  std::uint64_t archiveLinesWaiting() {
+    DecisionStore store = decisionStore();
+    std::uint64_t lines = 0;
+    const auto entries = store.peekOutbox(DecisionStore::kArchiveOutbox, 1'000'000);
+    for (const std::string& entry : entries) {
+      lines += 1 + static_cast<std::uint64_t>(std::count(entry.begin(), entry.end(), '\n'));
+    }
+    return lines;
   }
 
   // Returns the ids among `ids` that have no stored decision, with one

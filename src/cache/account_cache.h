@@ -1,0 +1,60 @@
+// The worker's memory of the account states it committed last, so that a
+// batch reads from Redis only the accounts it has not seen recently. An
+// entry may be stale (another worker or /v1/score changed the account
+// since): the commit's version check catches that, and the conflict brings
+// the stored state back, so a stale entry costs one more commit and never a
+// wrong decision.
+//
+// Bounded: entries live in two generations of at most `capacity / 2`
+// accounts each. When the young one fills up, the old one is dropped and
+// the young one becomes old; a lookup that finds an account in the old
+// generation moves it back to the young one. That keeps the recently used
+// accounts with one hash lookup and no per-entry bookkeeping.
+//
+// Thread-safe: the API's request threads share one.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "cache/decision_store.h"
+
+namespace txguard {
+
+class AccountCache {
+ public:
+  // capacity 0 disables the cache: find() never finds anything.
+  explicit AccountCache(std::size_t capacity) : generation_limit_(capacity / 2) {}
+
+  // A copy of the cached snapshot, if any.
+  std::optional<AccountSnapshot> find(std::string_view account);
+
+  void put(std::string_view account, AccountSnapshot snapshot);
+  void erase(std::string_view account);
+
+  // Forgets everything, e.g. after a commit whose outcome is unknown.
+  void clear();
+
+  std::size_t size() const;
+
+ private:
+  // Heterogeneous lookup by string_view.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  using Map = std::unordered_map<std::string, AccountSnapshot, Hash, std::equal_to<>>;
+
+  void makeRoom();
+
+  const std::size_t generation_limit_;
+  mutable std::mutex mutex_;
+  Map young_;
+  Map old_;
+};
+
+}  // namespace txguard

@@ -1,0 +1,249 @@
+// DecisionService and AlertRelay against the local stack's real Redis and
+// RabbitMQ: the worker's account cache never decides from a stale state,
+// a redelivered transaction keeps its first decision, and committed alerts
+// reach the alerts exchange once the relay runs. Each test has its own
+// Redis database and queue names, so these run alongside other tests.
+#include "service/decision_service.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "queue/amqp_connection.h"
+#include "queue/publisher.h"
+#include "service/alert_relay.h"
+#include "service_harness.h"
+#include "support/stack_env.h"
+
+namespace txguard {
+namespace {
+
+using namespace std::chrono_literals;
+
+class DecisionServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_ = test_support::loadStackEnv();
+    ASSERT_TRUE(env_.has_value()) << "TXGUARD_STACK_ENV is not set; run through ctest";
+    RedisEndpoint endpoint =
+        parseRedisUrl(test_support::requireStackValue(*env_, "TXGUARD_REDIS_URL"));
+    endpoint.password = test_support::requireStackValue(*env_, "TXGUARD_REDIS_PASSWORD");
+    // Database 10 is this test's own.
+    endpoint.database = 10;
+    redis_ = std::make_unique<RedisClient>(endpoint);
+    redis_->command({"FLUSHDB"});
+    store_ = std::make_unique<DecisionStore>(*redis_, std::chrono::seconds(600));
+    setups_ = std::make_unique<ScoringSetupSource>(
+        std::filesystem::path(TXGUARD_SOURCE_DIR) / "config/rules/default.yaml", "none", nullptr);
+  }
+
+  // A transaction of account "acct" at minute `minute` in state `location`.
+  static Transaction transaction(const std::string& id, int minute, const std::string& location) {
+    Transaction t;
+    t.id = id;
+    t.account = "acct";
+    t.timestamp_ms = 1'700'000'000'000 + std::int64_t{minute} * 60'000;
+    t.amount = 25.0;
+    t.location = location;
+    return t;
+  }
+
+  std::vector<ScoredTransaction> score(DecisionService& service,
+                                       const std::vector<Transaction>& batch) {
+    std::vector<ScoredTransaction> out;
+    service.score(batch, {}, out);
+    return out;
+  }
+
+  std::uint32_t storedHistoryCount() {
+    const std::vector<std::string> accounts = {"acct"};
+    return store_->readAccounts(accounts).at("acct").state.historyCount();
+  }
+
+  std::optional<std::map<std::string, std::string>> env_;
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<DecisionStore> store_;
+  std::unique_ptr<ScoringSetupSource> setups_;
+  Metrics metrics_;
+};
+
+TEST_F(DecisionServiceTest, StaleCacheEntryIsScoredAgainFromTheStoredState) {
+  AccountCache cache(100);
+  DecisionService cached(*store_, *setups_, metrics_, &cache);
+  DecisionService other(*store_, *setups_, metrics_);
+
+  ASSERT_FALSE(score(cached, {transaction("t1", 0, "SP")})[0].duplicate);
+  ASSERT_TRUE(cache.find("acct").has_value());
+  EXPECT_EQ(cache.find("acct")->version, 1u);
+
+  // Another worker moves the account on behind the cache's back: a
+  // purchase in RJ 70 minutes after the one in SP, allowed and recorded.
+  ASSERT_EQ(score(other, {transaction("t2", 70, "RJ")})[0].action, Action::kAllow);
+
+  // The cache still holds version 1, whose last purchase is t1 in SP. From
+  // it, t3 in SP at minute 100 would be allowed. From the stored state its
+  // previous purchase is t2 in RJ 30 minutes earlier: blocked.
+  const double conflicts_before = metrics_.commitConflicts().Value();
+  const auto result = score(cached, {transaction("t3", 100, "SP")});
+  EXPECT_EQ(metrics_.commitConflicts().Value(), conflicts_before + 1)
+      << "the stale entry was used, so the commit must have found the account changed";
+  EXPECT_FALSE(result[0].duplicate);
+  EXPECT_EQ(result[0].action, Action::kBlock) << result[0].decision_json;
+  EXPECT_EQ(cache.find("acct")->version, 3u);
+  EXPECT_EQ(store_->readAccounts(std::vector<std::string>{"acct"}).at("acct").version, 3u);
+  EXPECT_EQ(storedHistoryCount(), 2u) << "t3 was blocked, so it stays out of the history";
+  EXPECT_EQ(cache.find("acct")->state.historyCount(), 2u);
+  EXPECT_EQ(store_->decidedCount(), 3u);
+}
+
+TEST_F(DecisionServiceTest, BatchThatMustReadAnywayReadsCachedAccountsToo) {
+  AccountCache cache(100);
+  DecisionService cached(*store_, *setups_, metrics_, &cache);
+  DecisionService other(*store_, *setups_, metrics_);
+  score(cached, {transaction("t1", 0, "SP")});
+  ASSERT_EQ(score(other, {transaction("t2", 70, "RJ")})[0].action, Action::kAllow);
+
+  // "acct" is cached (stale) but "new" is not, so both are read in one
+  // pipeline and the stale entry never reaches the commit.
+  Transaction fresh = transaction("n1", 100, "SP");
+  fresh.account = "new";
+  const double conflicts_before = metrics_.commitConflicts().Value();
+  const auto result = score(cached, {transaction("t3", 100, "SP"), fresh});
+  EXPECT_EQ(metrics_.commitConflicts().Value(), conflicts_before);
+  EXPECT_EQ(result[0].action, Action::kBlock) << result[0].decision_json;
+  EXPECT_EQ(cache.find("acct")->version, 3u);
+  EXPECT_EQ(cache.find("new")->version, 1u);
+}
+
+TEST_F(DecisionServiceTest, RedeliveryKeepsTheFirstDecisionAndCountsOnce) {
+  AccountCache cache(100);
+  DecisionService service(*store_, *setups_, metrics_, &cache);
+  const auto first = score(service, {transaction("t1", 0, "SP")});
+  const std::uint32_t history = storedHistoryCount();
+
+  // t1 again with a new one, as a redelivered batch would bring it.
+  const auto again = score(service, {transaction("t1", 0, "SP"), transaction("t4", 90, "SP")});
+  EXPECT_TRUE(again[0].duplicate);
+  EXPECT_EQ(again[0].decision_json, first[0].decision_json);
+  EXPECT_FALSE(again[1].duplicate);
+  EXPECT_EQ(storedHistoryCount(), history + 1);
+  EXPECT_EQ(store_->decidedCount(), 2u);
+
+  // The same after the cache forgot everything (a restarted worker).
+  cache.clear();
+  const auto third = score(service, {transaction("t4", 90, "SP")});
+  EXPECT_TRUE(third[0].duplicate);
+  EXPECT_EQ(storedHistoryCount(), history + 1);
+}
+
+TEST_F(DecisionServiceTest, CachedAndUncachedServicesDecideAlike) {
+  // The same sequence scored with and without a cache, in batches, ends
+  // in the same stored state and the same actions.
+  std::vector<Transaction> all;
+  const char* locations[] = {"SP", "SP", "RJ", "RJ", "MG", "SP", "SP", "BA", "BA", "SP"};
+  for (int i = 0; i < 10; ++i) {
+    all.push_back(transaction("c" + std::to_string(i), i * 25, locations[i]));
+  }
+
+  std::vector<Action> without_cache;
+  {
+    DecisionService service(*store_, *setups_, metrics_);
+    for (int i = 0; i < 10; i += 3) {
+      std::vector<Transaction> batch(all.begin() + i, all.begin() + std::min(i + 3, 10));
+      for (const auto& scored : score(service, batch)) without_cache.push_back(scored.action);
+    }
+  }
+  const std::uint32_t history = storedHistoryCount();
+  redis_->command({"FLUSHDB"});
+
+  AccountCache cache(100);
+  DecisionService service(*store_, *setups_, metrics_, &cache);
+  std::vector<Action> with_cache;
+  for (int i = 0; i < 10; i += 3) {
+    std::vector<Transaction> batch(all.begin() + i, all.begin() + std::min(i + 3, 10));
+    for (const auto& scored : score(service, batch)) with_cache.push_back(scored.action);
+  }
+  EXPECT_EQ(with_cache, without_cache);
+  EXPECT_EQ(storedHistoryCount(), history);
+  EXPECT_NE(std::count(with_cache.begin(), with_cache.end(), Action::kAllow), 10)
+      << "no state change was flagged, so the comparison tested little";
+}
+
+class AlertRelayTest : public DecisionServiceTest {
+ protected:
+  void SetUp() override {
+    DecisionServiceTest::SetUp();
+    if (HasFatalFailure()) return;
+    amqp_ = parseAmqpUrl(test_support::requireStackValue(*env_, "TXGUARD_AMQP_URL"),
+                         test_support::requireStackValue(*env_, "TXGUARD_AMQP_PASSWORD"));
+    topology_ = QueueTopology::withSuffix(".test-relay-" + std::to_string(::getpid()));
+    listener_ = std::make_unique<AmqpConnection>(amqp_);
+    declareTopology(*listener_, topology_);
+    queue_ = topology_.alerts_exchange + ".listener";
+    listener_->declareQueue(queue_, {{"x-expires", std::int64_t{600000}}});
+    listener_->bindQueue(queue_, topology_.alerts_exchange, "alert.#");
+    listener_->consume(queue_);
+  }
+
+  void TearDown() override {
+    if (!listener_) return;
+    try {
+      AmqpConnection connection(amqp_);
+      connection.deleteQueue(queue_);
+      deleteTopology(connection, topology_);
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "cannot delete the test topology: " << error.what();
+    }
+  }
+
+  AmqpConfig amqp_;
+  QueueTopology topology_;
+  std::string queue_;
+  std::unique_ptr<AmqpConnection> listener_;
+};
+
+TEST_F(AlertRelayTest, PublishesCommittedAlertsOnceAndEmptiesTheOutbox) {
+  AccountState state;
+  std::vector<AccountWrite> accounts;
+  std::vector<DecisionWrite> decisions;
+  for (int i = 0; i < 30; ++i) {
+    accounts.push_back({"a" + std::to_string(i), 0, state.encode()});
+    const std::string action = i % 3 == 0 ? "block" : "review";
+    decisions.push_back({"r" + std::to_string(i), static_cast<std::size_t>(i),
+                         R"({"transaction_id":"r)" + std::to_string(i) + R"(","action":")" +
+                             action + R"("})",
+                         true});
+  }
+  ASSERT_TRUE(store_->commit(accounts, decisions).conflicts.empty());
+
+  Publisher publisher(amqp_, topology_);
+  AlertRelay relay(*store_, publisher, metrics_, AlertRelayOptions{"relay-a", 20});
+  Publisher other_publisher(amqp_, topology_);
+  AlertRelay other(*store_, other_publisher, metrics_, AlertRelayOptions{"relay-b", 20});
+
+  EXPECT_EQ(relay.runOnce(), 20u);
+  EXPECT_EQ(other.runOnce(), 0u) << "the second relay published without the lease";
+  EXPECT_EQ(relay.runOnce(), 10u);
+  EXPECT_EQ(relay.runOnce(), 0u);
+  EXPECT_EQ(relay.backlog(), 0u);
+
+  const auto messages = service_test::drainMessages(*listener_, 1000ms, 10000ms);
+  ASSERT_EQ(messages.size(), 30u);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    // In commit order, with the action as routing key and the id as
+    // message_id.
+    EXPECT_EQ(messages[i].message_id, "r" + std::to_string(i));
+    EXPECT_EQ(messages[i].routing_key, i % 3 == 0 ? "alert.block" : "alert.review");
+    EXPECT_EQ(transactionIdOfDecisionJson(messages[i].body), messages[i].message_id);
+  }
+
+  relay.release();
+  ASSERT_TRUE(store_->commit({{"late", 0, state.encode()}},
+                             {{"late-1", 0, R"({"transaction_id":"late-1","action":"block"})", true}})
+                  .conflicts.empty());
+  EXPECT_EQ(other.runOnce(), 1u) << "the lease was released, so the other relay takes over";
+}
+
+}  // namespace
+}  // namespace txguard

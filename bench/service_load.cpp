@@ -2,12 +2,16 @@
 // and a running `txguard api` (source the stack's env first). Not a Google
 // Benchmark program: each mode measures live servers.
 //
-//   service_load broker FILE [--seconds S] [--batch N] [--prefetch N]
+//   service_load broker FILE [--seconds S] [--batch N] [--prefetch N] [--rate R]
 //     Raw RabbitMQ rate with real txguard transaction messages (built from
 //     FILE as `txguard replay --to queue` builds them): one thread publishes
 //     batches with confirms while another consumes with manual acks
 //     (multiple=true once per batch), both at full speed, on a suffixed
-//     topology that is deleted afterwards.
+//     topology that is deleted afterwards. With --rate, batches are
+//     published at R messages/s instead, and the consumer takes each
+//     message as soon as it arrives and reports the latency from the start
+//     of its batch's publish to its delivery (p50, p99), the broker's share
+//     of txguard's ingest-to-decision latency.
 //
 //   service_load score URL [--rate R] [--seconds S] [--warmup S]
 //                          [--connections C] [--accounts A] [--id-prefix P]
@@ -68,12 +72,14 @@ struct Options {
   std::string id_prefix = "score";
   std::string pattern = "txg:acct:*";
   long long target_count = 0;
+  bool rate_given = false;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::fprintf(stderr,
                "service_load: %s\n"
-               "usage: service_load broker FILE [--seconds S] [--batch N] [--prefetch N]\n"
+               "usage: service_load broker FILE [--seconds S] [--batch N] [--prefetch N] "
+               "[--rate R]\n"
                "       service_load score URL [--rate R] [--seconds S] [--warmup S] "
                "[--connections C] [--accounts A] [--id-prefix P]\n"
                "       service_load wait-decided --target N [--seconds TIMEOUT]\n"
@@ -111,6 +117,7 @@ Options parseOptions(int argc, char** argv) {
       options.warmup = std::atof(value);
     } else if (name == "--rate") {
       options.rate = positiveNumber(argv[i], value);
+      options.rate_given = true;
     } else if (name == "--batch") {
       options.batch = static_cast<int>(positiveNumber(argv[i], value));
     } else if (name == "--prefetch") {
@@ -198,13 +205,32 @@ int runBroker(const Options& options) {
   const auto start = Clock::now();
   const auto until = start + std::chrono::duration<double>(options.seconds);
 
+  // --rate: when each batch started publishing, by batch number. One
+  // consumer on a quorum queue receives in publish order, so message n
+  // belongs to batch n / batch.
+  const bool paced = options.rate_given;
+  const std::size_t max_batches =
+      paced ? static_cast<std::size_t>(options.rate * options.seconds / options.batch) + 16 : 0;
+  std::vector<Clock::time_point> batch_started(max_batches);
+  std::vector<double> latency_ms;
+
   std::thread consumer_thread([&] {
     try {
       for (;;) {
-        auto batch = consumer.receiveBatch(options.batch, std::chrono::milliseconds(500));
+        auto batch = paced ? consumer.receiveBatch(options.batch, std::chrono::milliseconds(500),
+                                                   std::chrono::milliseconds(0))
+                           : consumer.receiveBatch(options.batch, std::chrono::milliseconds(500));
         if (batch.empty()) {
           if (!publishing && consumed >= published) return;
           continue;
+        }
+        if (paced) {
+          const auto now = Clock::now();
+          for (std::size_t k = 0; k < batch.size(); ++k) {
+            const std::size_t number = (consumed + k) / static_cast<std::size_t>(options.batch);
+            latency_ms.push_back(
+                std::chrono::duration<double, std::milli>(now - batch_started[number]).count());
+          }
         }
         consumer.ack(batch.back(), /*multiple=*/true);
         consumed += batch.size();
@@ -217,7 +243,14 @@ int runBroker(const Options& options) {
   std::size_t offset = 0;
   double publish_seconds = 0;
   try {
-    while (Clock::now() < until) {
+    for (std::size_t number = 0; Clock::now() < until; ++number) {
+      if (paced) {
+        if (number >= max_batches) break;
+        std::this_thread::sleep_until(
+            start + std::chrono::duration<double>(static_cast<double>(number) * options.batch /
+                                                  options.rate));
+        batch_started[number] = Clock::now();
+      }
       if (offset + options.batch > messages.size()) offset = 0;
       const auto result = publisher.publishBatch(
           std::span(messages).subspan(offset, static_cast<std::size_t>(options.batch)));
@@ -243,6 +276,11 @@ int runBroker(const Options& options) {
   fmt::print("published={}\nconsumed={}\n", published.load(), consumed.load());
   fmt::print("publish_per_second={:.0f}\n", published / publish_seconds);
   fmt::print("end_to_end_per_second={:.0f}\n", consumed / total_seconds);
+  if (paced) {
+    std::sort(latency_ms.begin(), latency_ms.end());
+    fmt::print("latency_p50_ms={:.3f}\nlatency_p99_ms={:.3f}\n", percentile(latency_ms, 0.5),
+               percentile(latency_ms, 0.99));
+  }
   return 0;
 }
 

@@ -14,7 +14,8 @@
 #
 # Phases, in order:
 #   broker     raw RabbitMQ rate with real transaction messages (publish with
-#              confirms and consume with manual acks at the same time)
+#              confirms and consume with manual acks at the same time), then
+#              the broker's latency at LATENCY_RATE in batches of LATENCY_BATCH
 #   drain      one worker decides a pre-filled queue of DRAIN_ROWS ACME
 #              transactions (1,000 accounts, 10 % state changes)
 #   score      POST /v1/score at SCORE_RATE requests/s, open loop
@@ -30,7 +31,8 @@
 # Settings, as environment variables with their defaults:
 #   WORKERS (2), WORKER_BATCH (256), WORKER_PREFETCH (512)
 #   DRAIN_ROWS (200000), SCORE_RATE (2000, requests/s), SCORE_SECONDS (30)
-#   LATENCY_RATE (5000, transactions/s), LATENCY_SECONDS (60)
+#   LATENCY_RATE (5000, transactions/s), LATENCY_SECONDS (60),
+#   LATENCY_BATCH (50, transactions per POST in the latency phase)
 #   SUSTAIN_SECONDS (60), SUSTAIN_WARMUP (5), SUSTAIN_ROWS (2000000)
 #   REPLAYS (2), REPLAY_BATCH (500), BROKER_SECONDS (20)
 #   DRAIN_TIMEOUT (600): seconds to wait for the workers to empty a backlog
@@ -39,6 +41,10 @@
 #     and `none` keeps the recorded numbers comparable with older builds,
 #     where the paysim model blocked every ACME row.
 #   STOP_AFTER (empty): a phase name; the run stops after it (tuning runs)
+#   S3_NICE (0): nice value given to s3rver after it starts. s3rver stands
+#     in for object storage on other machines; 19 shows what the stack
+#     does when the S3 stand-in only gets CPU the rest leaves over. Uploads
+#     then lag and catch up from the Redis outbox.
 #
 # The other phases send canonical JSON with PaySim-style fields, which the
 # embedded paysim model scores to about 90 % allow.
@@ -61,6 +67,7 @@ readonly SCORE_RATE=${SCORE_RATE:-2000}
 readonly SCORE_SECONDS=${SCORE_SECONDS:-30}
 readonly LATENCY_RATE=${LATENCY_RATE:-5000}
 readonly LATENCY_SECONDS=${LATENCY_SECONDS:-60}
+readonly LATENCY_BATCH=${LATENCY_BATCH:-50}
 readonly SUSTAIN_SECONDS=${SUSTAIN_SECONDS:-60}
 readonly SUSTAIN_WARMUP=${SUSTAIN_WARMUP:-5}
 readonly SUSTAIN_ROWS=${SUSTAIN_ROWS:-2000000}
@@ -70,6 +77,7 @@ readonly BROKER_SECONDS=${BROKER_SECONDS:-20}
 readonly DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-600}
 readonly DRAIN_MODEL=${DRAIN_MODEL:-none}
 readonly STOP_AFTER=${STOP_AFTER:-}
+readonly S3_NICE=${S3_NICE:-0}
 
 readonly TXGUARD="$BUILD_DIR/txguard"
 readonly SERVICE_LOAD="$BUILD_DIR/bench/service_load"
@@ -302,7 +310,7 @@ record_memory() {
 record "run: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- src || echo ' (src modified)')"
 record "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 record "build: $(grep -E '^CMAKE_BUILD_TYPE:' "$BUILD_DIR/CMakeCache.txt" | cut -d= -f2), sanitizers $(grep -E '^TXGUARD_SANITIZE:' "$BUILD_DIR/CMakeCache.txt" | cut -d= -f2)"
-record "settings: WORKERS=$WORKERS WORKER_BATCH=$WORKER_BATCH WORKER_PREFETCH=$WORKER_PREFETCH REPLAYS=$REPLAYS REPLAY_BATCH=$REPLAY_BATCH"
+record "settings: WORKERS=$WORKERS WORKER_BATCH=$WORKER_BATCH WORKER_PREFETCH=$WORKER_PREFETCH REPLAYS=$REPLAYS REPLAY_BATCH=$REPLAY_BATCH S3_NICE=$S3_NICE"
 
 log "generating data in $DATA_DIR"
 python3 "$HELPERS/make-acme.py" --rows "$DRAIN_ROWS" --accounts 1000 --account-base 40000000 \
@@ -322,6 +330,10 @@ STACK_STARTED=true
   die "stack did not start; see $LOG_DIR/stack-start.log"
 # shellcheck source=/dev/null
 source "$STACK_DIR/env"
+if ((S3_NICE != 0)); then
+  renice -n "$S3_NICE" -p "$TXGUARD_STACK_S3_PID" >/dev/null
+  record "s3rver reniced to $S3_NICE"
+fi
 
 # --- 1. raw broker rate -------------------------------------------------------
 
@@ -333,6 +345,12 @@ cpu_snapshot broker-end
 record "broker: $(tr '\n' ' ' <"$LOG_DIR/broker.log")"
 cpu_report broker broker-start broker-end "$(cat "$WORK_DIR/broker.cpu")"
 BROKER_RATE=$(sed -n 's/^end_to_end_per_second=//p' "$LOG_DIR/broker.log")
+# The broker's own latency at the latency phase's rate and batch size:
+# its share of txguard's ingest-to-decision latency.
+run_timed broker-latency "$SERVICE_LOAD" broker "$DATA_DIR/latency.jsonl" --seconds 15 \
+  --batch "$LATENCY_BATCH" --rate "$LATENCY_RATE" ||
+  die "broker latency run failed; see $LOG_DIR/broker-latency.log"
+record "broker latency at ${LATENCY_RATE}/s in batches of $LATENCY_BATCH: $(grep latency "$LOG_DIR/broker-latency.log" | tr '\n' ' ')"
 phase_done broker
 
 # --- 2. worker drains a pre-filled queue --------------------------------------
@@ -385,12 +403,12 @@ phase_done score
 # --- 4. ingest-to-decision latency at a fixed offered rate --------------------
 
 mapfile -t WORKER_ROLES < <(worker_roles)
-log "phase latency: ${LATENCY_RATE}/s through the API for ${LATENCY_SECONDS}s"
+log "phase latency: ${LATENCY_RATE}/s in batches of $LATENCY_BATCH through the API for ${LATENCY_SECONDS}s"
 decided_base=$(decided_now)
 scrape latency-before "${WORKER_ROLES[@]}"
 cpu_snapshot latency-start
 run_timed latency "$TXGUARD" replay "$DATA_DIR/latency.jsonl" --to api \
-  --url "http://127.0.0.1:${PORTS[api]}" --rate "$LATENCY_RATE" --batch 200 \
+  --url "http://127.0.0.1:${PORTS[api]}" --rate "$LATENCY_RATE" --batch "$LATENCY_BATCH" \
   --limit $((LATENCY_RATE * LATENCY_SECONDS)) || die "latency replay failed; see $LOG_DIR/latency.log"
 cpu_snapshot latency-end
 wait_decided $((decided_base + LATENCY_RATE * LATENCY_SECONDS))

@@ -42,6 +42,21 @@ std::size_t AccountCache::size() const {
   return young_.size() + old_.size();
 }
 
+bool AccountCache::worthUsing() {
+  if (generation_limit_ == 0) return false;
+  std::lock_guard lock(mutex_);
+  if (bypass_left_ == 0) return true;
+  if (--bypass_left_ == 0) stale_share_ = 0.0;  // the next commit decides afresh
+  return false;
+}
+
+void AccountCache::recordOutcome(std::size_t used, std::size_t stale) {
+  if (used == 0) return;
+  std::lock_guard lock(mutex_);
+  stale_share_ = 0.8 * stale_share_ + 0.2 * static_cast<double>(stale) / static_cast<double>(used);
+  if (stale_share_ > kStaleLimit) bypass_left_ = kBypassCalls;
+}
+
 void AccountCache::makeRoom() {
   if (young_.size() < generation_limit_) return;
   old_ = std::move(young_);

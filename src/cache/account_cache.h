@@ -11,6 +11,12 @@
 // generation moves it back to the young one. That keeps the recently used
 // accounts with one hash lookup and no per-entry bookkeeping.
 //
+// When other processes change the same accounts (several workers on one
+// queue see the same accounts), cached states are often stale, and each
+// stale one costs a second commit. So the cache watches how often the
+// states it gave out were stale, and stops giving them out for a while
+// when that is more than a few percent (worthUsing()), then tries again.
+//
 // Thread-safe: the API's request threads share one.
 #pragma once
 
@@ -39,6 +45,18 @@ class AccountCache {
   // Forgets everything, e.g. after a commit whose outcome is unknown.
   void clear();
 
+  // False while cached states have lately been stale too often; callers
+  // then read from Redis instead (and still put() what they commit).
+  bool worthUsing();
+  // Reports that a commit used `used` cached states, of which `stale` had
+  // changed in Redis.
+  void recordOutcome(std::size_t used, std::size_t stale);
+
+  // Above this share of stale states (smoothed), the cache is bypassed
+  // for kBypassCalls calls of worthUsing().
+  static constexpr double kStaleLimit = 0.02;
+  static constexpr int kBypassCalls = 200;
+
   std::size_t size() const;
 
  private:
@@ -55,6 +73,8 @@ class AccountCache {
   mutable std::mutex mutex_;
   Map young_;
   Map old_;
+  double stale_share_ = 0.0;  // moving average over recent commits
+  int bypass_left_ = 0;
 };
 
 }  // namespace txguard

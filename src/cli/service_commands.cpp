@@ -382,6 +382,7 @@ int runWorker() {
     WorkerOptions options;
     options.batch_size = config.worker_batch;
     options.max_deliveries = config.worker_max_deliveries;
+    options.batch_linger = std::chrono::milliseconds(config.worker_linger_ms);
     options.paused = [&outbox_full, &alerts_full] { return outbox_full || alerts_full; };
     Worker worker(consumer, decisions, runtime.metrics, options);
 

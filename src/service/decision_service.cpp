@@ -102,15 +102,19 @@ void DecisionService::scoreRemaining(
     // docs/architecture.md tells operators to restart workers after a
     // Redis crash; a random version token would close this.
     std::vector<std::pair<std::string_view, AccountSnapshot>> from_cache;
-    if (cache_ != nullptr) {
+    if (cache_ != nullptr && cache_->worthUsing()) {
       for (std::string_view account : unknown) {
         auto cached = cache_->find(account);
         if (!cached) break;
         from_cache.emplace_back(account, std::move(*cached));
       }
     }
+    std::vector<bool> cached_now(accounts.size(), false);
     if (from_cache.size() == unknown.size()) {
-      for (auto& [account, snapshot] : from_cache) known.emplace(account, std::move(snapshot));
+      for (auto& [account, snapshot] : from_cache) {
+        cached_now[account_index.at(account)] = true;
+        known.emplace(account, std::move(snapshot));
+      }
     } else {
       const auto stage_start = std::chrono::steady_clock::now();
       const std::vector<std::string> to_read(unknown.begin(), unknown.end());
@@ -156,6 +160,11 @@ void DecisionService::scoreRemaining(
 
     std::vector<bool> conflicted(accounts.size(), false);
     metrics_.commitConflicts().Increment(static_cast<double>(result.conflicts.size()));
+    if (cache_ != nullptr && !from_cache.empty() && from_cache.size() == unknown.size()) {
+      std::size_t stale = 0;
+      for (const AccountConflict& conflict : result.conflicts) stale += cached_now[conflict.account];
+      cache_->recordOutcome(from_cache.size(), stale);
+    }
     for (AccountConflict& conflict : result.conflicts) {
       conflicted[conflict.account] = true;
       known[accounts[conflict.account]] = std::move(conflict.stored);

@@ -69,6 +69,27 @@ TEST(AccountCache, ZeroCapacityTurnsItOff) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
+TEST(AccountCache, BypassedWhileStatesAreOftenStale) {
+  AccountCache cache(100);
+  EXPECT_TRUE(cache.worthUsing());
+  // One stale state in a thousand is fine.
+  for (int i = 0; i < 20; ++i) cache.recordOutcome(1000, 1);
+  EXPECT_TRUE(cache.worthUsing());
+
+  // Another worker keeps changing the same accounts: half are stale.
+  cache.recordOutcome(100, 50);
+  for (int i = 0; i < AccountCache::kBypassCalls; ++i) {
+    ASSERT_FALSE(cache.worthUsing()) << "call " << i;
+  }
+  // Then it is tried again, and a clean commit keeps it in use.
+  EXPECT_TRUE(cache.worthUsing());
+  cache.recordOutcome(100, 0);
+  EXPECT_TRUE(cache.worthUsing());
+  // A stale probe turns it off again.
+  cache.recordOutcome(100, 30);
+  EXPECT_FALSE(cache.worthUsing());
+}
+
 TEST(AccountCache, SharedBetweenThreads) {
   // The API's request threads share one cache; run under the sanitizers,
   // this also checks that they do not race.

@@ -42,18 +42,18 @@ class AccountCache {
   void put(std::string_view account, AccountSnapshot snapshot);
   void erase(std::string_view account);
 
-  // Forgets everything, e.g. after a commit whose outcome is unknown.
+  // Removes every entry, for example after a commit whose outcome is unknown.
   void clear();
 
-  // False while cached states have lately been stale too often; callers
-  // then read from Redis instead (and still put() what they commit).
+  // Returns false while cached states have lately been stale too often.
+  // Callers then read from Redis instead, and still put() what they commit.
   bool worthUsing();
   // Reports that a commit used `used` cached states, of which `stale` had
   // changed in Redis.
   void recordOutcome(std::size_t used, std::size_t stale);
 
-  // Above this share of stale states (smoothed), the cache is bypassed
-  // for kBypassCalls calls of worthUsing().
+  // Share of stale states (a moving average) above which the next
+  // kBypassCalls calls of worthUsing() return false.
   static constexpr double kStaleLimit = 0.02;
   static constexpr int kBypassCalls = 200;
 
@@ -73,7 +73,7 @@ class AccountCache {
   mutable std::mutex mutex_;
   Map young_;
   Map old_;
-  double stale_share_ = 0.0;  // moving average over recent commits
+  double stale_share_ = 0.0;  // moving average of the stale share per commit
   int bypass_left_ = 0;
 };
 

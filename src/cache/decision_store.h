@@ -7,9 +7,9 @@
 // txg:stats:decided counts the decisions ever committed;
 // txg:outbox:archive, txg:outbox:reports and txg:outbox:alerts are the
 // transactional outbox: archive lines, fraud reports and alert messages
-// committed with their decision, which the outbox uploader and the alert
-// relay move to object storage and RabbitMQ (so an S3 or broker outage
-// never blocks or loses a decision).
+// committed with their decision. The outbox uploader moves the first two to
+// object storage and the alert relay the alerts to RabbitMQ, so an S3 or
+// broker outage never blocks or loses a decision.
 //
 // A batch is one commit (a Lua script, atomic in Redis), preceded by a
 // pipelined read of the accounts the caller does not already know. The
@@ -40,7 +40,7 @@ struct AccountSnapshot {
 // An account the commit did not write, and why.
 struct AccountConflict {
   std::size_t account = 0;  // index into the AccountWrite list
-  AccountSnapshot stored;   // the account as Redis holds it now
+  AccountSnapshot stored;   // the account as stored in Redis now
 };
 
 struct CommitResult {

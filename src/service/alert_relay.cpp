@@ -32,8 +32,8 @@ std::size_t AlertRelay::runOnce() {
   }
   const PublishResult result = publisher_.publishBatch(messages);
   if (!result.allConfirmed()) {
-    // Nacked by the broker: keep them all; the next pass publishes them
-    // again, and the confirmed ones arrive twice.
+    // The broker nacked some. Keep them all in the outbox, so the next pass
+    // publishes them again and the confirmed ones arrive twice.
     throw BrokerBusy(std::to_string(messages.size() - result.confirmedCount()) +
                      " alerts not confirmed by the broker");
   }

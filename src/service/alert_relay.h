@@ -32,9 +32,9 @@ class AlertRelay {
   AlertRelay(DecisionStore& store, Publisher& publisher, Metrics& metrics,
              AlertRelayOptions options);
 
-  // One pass: if this process holds the lease, publishes up to one batch
-  // of the oldest alerts and removes them from the outbox. Returns the
-  // alerts published. Throws QueueError (nothing removed) or RedisError.
+  // Publishes up to one batch of the oldest alerts and removes them from
+  // the outbox, if this process holds the lease. Returns the number
+  // published. Throws QueueError, with nothing removed, or RedisError.
   std::size_t runOnce();
 
   // Gives up the lease (at shutdown).
@@ -49,7 +49,8 @@ class AlertRelay {
   AlertRelayOptions options_;
 };
 
-// The transaction id of a decision JSON document ("" when it has none).
+// Returns the transaction id of a decision JSON document, or "" when it has
+// none.
 std::string transactionIdOfDecisionJson(std::string_view decision_json);
 
 }  // namespace txguard

@@ -80,7 +80,7 @@ void DecisionService::scoreRemaining(
                           "every attempt");
     }
 
-    // Accounts of this attempt, in first-seen order; views into
+    // Accounts of this attempt, in first-seen order. They are views into
     // `transactions`, which outlive every map here.
     std::vector<std::string_view> accounts;
     std::unordered_map<std::string_view, std::size_t> account_index;
@@ -92,10 +92,10 @@ void DecisionService::scoreRemaining(
       if (!known.contains(account)) unknown.push_back(account);
     }
     // The cache saves the read round trip, so it is used only when it
-    // holds every account needed. When some must be read anyway, all are
-    // read in the same pipeline: a cached state that another process
-    // changed since would cost a conflict and a second commit, a read of
-    // one more key costs next to nothing.
+    // contains every account needed. When some must be read anyway, all
+    // are read in the same pipeline. A cached state that another process
+    // changed since would cost a conflict and a second commit, while one
+    // more key in the read costs next to nothing.
     // NOTE: versions are counters, so a version Redis lost in a crash (AOF
     // everysec) can be reused by another writer for another state, and a
     // cached copy of the lost one would then pass the commit check.

@@ -61,27 +61,27 @@ std::size_t OutboxUploader::runOnce() {
   store_.dropOutbox(DecisionStore::kReportsOutbox, reports.size());
   moved += reports.size();
 
-  // Each archive entry holds the lines of one commit (a worker batch). Take
+  // Each archive entry contains the lines of one commit (a worker batch). Take
   // whole entries, oldest first, until the object has archive_batch lines
   // or more, reading a few entries at a time to bound memory.
   std::string content;
   std::size_t lines = 0;
-  std::size_t taken = 0;
+  std::size_t entries_used = 0;
   while (lines < options_.archive_batch) {
     const auto entries =
-        store_.peekOutbox(DecisionStore::kArchiveOutbox, kArchiveEntriesPerPeek, taken);
+        store_.peekOutbox(DecisionStore::kArchiveOutbox, kArchiveEntriesPerPeek, entries_used);
     for (const std::string& entry : entries) {
       if (lines >= options_.archive_batch) break;
       content += entry;
       content.push_back('\n');
       lines += 1 + static_cast<std::size_t>(std::count(entry.begin(), entry.end(), '\n'));
-      ++taken;
+      ++entries_used;
     }
     if (entries.size() < kArchiveEntriesPerPeek) break;
   }
-  if (taken > 0) {
+  if (entries_used > 0) {
     archive_.put(archiveChunkKey(nowMs(), content), gzipCompress(content), "application/gzip");
-    store_.dropOutbox(DecisionStore::kArchiveOutbox, taken);
+    store_.dropOutbox(DecisionStore::kArchiveOutbox, entries_used);
     moved += lines;
   }
   return moved;

@@ -69,7 +69,7 @@ TEST(AccountCache, ZeroCapacityTurnsItOff) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
-TEST(AccountCache, BypassedWhileStatesAreOftenStale) {
+TEST(AccountCache, BypassedWhileOftenStale) {
   AccountCache cache(100);
   EXPECT_TRUE(cache.worthUsing());
   // One stale state in a thousand is fine.

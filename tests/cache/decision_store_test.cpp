@@ -62,7 +62,7 @@ TEST_F(DecisionStoreTest, CommitThenReadBack) {
   EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 1u);
 }
 
-TEST_F(DecisionStoreTest, StaleVersionConflictsWithTheStoredState) {
+TEST_F(DecisionStoreTest, StaleVersionReturnsStoredState) {
   const AccountState state = stateWithOne("t1");
   ASSERT_TRUE(
       store_->commit({{"acct", 0, state.encode()}}, {{"t1", 0, "{}", false}}).conflicts.empty());
@@ -80,7 +80,7 @@ TEST_F(DecisionStoreTest, StaleVersionConflictsWithTheStoredState) {
   EXPECT_EQ(store_->decidedCount(), 1u);
 }
 
-TEST_F(DecisionStoreTest, ConflictOnAMissingAccountReturnsVersionZero) {
+TEST_F(DecisionStoreTest, MissingAccountConflictsAtVersionZero) {
   // The writer believed the account had a state; it has none.
   const AccountState state = stateWithOne("t1");
   const CommitResult result =
@@ -90,7 +90,7 @@ TEST_F(DecisionStoreTest, ConflictOnAMissingAccountReturnsVersionZero) {
   EXPECT_FALSE(result.conflicts[0].stored.state.hasLast());
 }
 
-TEST_F(DecisionStoreTest, ExistingDecisionConflictsAndIsReturned) {
+TEST_F(DecisionStoreTest, ExistingDecisionIsReturned) {
   const AccountState state = stateWithOne("t1");
   ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}}, {{"t1", 0, R"({"n":1})", false}})
                   .conflicts.empty());

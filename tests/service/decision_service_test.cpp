@@ -68,7 +68,7 @@ class DecisionServiceTest : public ::testing::Test {
   Metrics metrics_;
 };
 
-TEST_F(DecisionServiceTest, StaleCacheEntryIsScoredAgainFromTheStoredState) {
+TEST_F(DecisionServiceTest, StaleCacheRescoresFromStoredState) {
   AccountCache cache(100);
   DecisionService cached(*store_, *setups_, metrics_, &cache);
   DecisionService other(*store_, *setups_, metrics_);
@@ -97,7 +97,7 @@ TEST_F(DecisionServiceTest, StaleCacheEntryIsScoredAgainFromTheStoredState) {
   EXPECT_EQ(store_->decidedCount(), 3u);
 }
 
-TEST_F(DecisionServiceTest, BatchThatMustReadAnywayReadsCachedAccountsToo) {
+TEST_F(DecisionServiceTest, ReadIncludesCachedAccounts) {
   AccountCache cache(100);
   DecisionService cached(*store_, *setups_, metrics_, &cache);
   DecisionService other(*store_, *setups_, metrics_);
@@ -116,7 +116,7 @@ TEST_F(DecisionServiceTest, BatchThatMustReadAnywayReadsCachedAccountsToo) {
   EXPECT_EQ(cache.find("new")->version, 1u);
 }
 
-TEST_F(DecisionServiceTest, RedeliveryKeepsTheFirstDecisionAndCountsOnce) {
+TEST_F(DecisionServiceTest, RedeliveryKeepsFirstDecision) {
   AccountCache cache(100);
   DecisionService service(*store_, *setups_, metrics_, &cache);
   const auto first = score(service, {transaction("t1", 0, "SP")});
@@ -137,7 +137,7 @@ TEST_F(DecisionServiceTest, RedeliveryKeepsTheFirstDecisionAndCountsOnce) {
   EXPECT_EQ(storedHistoryCount(), history + 1);
 }
 
-TEST_F(DecisionServiceTest, CachedAndUncachedServicesDecideAlike) {
+TEST_F(DecisionServiceTest, CacheDoesNotChangeDecisions) {
   // The same sequence scored with and without a cache, in batches, ends
   // in the same stored state and the same actions.
   std::vector<Transaction> all;
@@ -203,7 +203,7 @@ class AlertRelayTest : public DecisionServiceTest {
   std::unique_ptr<AmqpConnection> listener_;
 };
 
-TEST_F(AlertRelayTest, PublishesCommittedAlertsOnceAndEmptiesTheOutbox) {
+TEST_F(AlertRelayTest, PublishesAlertsInCommitOrder) {
   AccountState state;
   std::vector<AccountWrite> accounts;
   std::vector<DecisionWrite> decisions;

@@ -17,10 +17,13 @@ void AccountCache::put(std::string_view account, AccountSnapshot snapshot) {
   if (generation_limit_ == 0) return;
   std::lock_guard lock(mutex_);
   if (auto it = young_.find(account); it != young_.end()) {
-    it->second = std::move(snapshot);
+    if (snapshot.version >= it->second.version) it->second = std::move(snapshot);
     return;
   }
-  if (auto it = old_.find(account); it != old_.end()) old_.erase(it);
+  if (auto it = old_.find(account); it != old_.end()) {
+    if (snapshot.version < it->second.version) return;
+    old_.erase(it);
+  }
   makeRoom();
   young_.emplace(std::string(account), std::move(snapshot));
 }

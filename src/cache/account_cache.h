@@ -20,6 +20,7 @@
 // Thread-safe: the API's request threads share one.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <mutex>
 #include <optional>
@@ -34,11 +35,14 @@ namespace txguard {
 class AccountCache {
  public:
   // capacity 0 disables the cache: find() never finds anything.
-  explicit AccountCache(std::size_t capacity) : generation_limit_(capacity / 2) {}
+  explicit AccountCache(std::size_t capacity)
+      : generation_limit_(capacity == 0 ? 0 : std::max<std::size_t>(1, capacity / 2)) {}
 
   // A copy of the cached snapshot, if any.
   std::optional<AccountSnapshot> find(std::string_view account);
 
+  // Keeps the higher version when the account is cached already, because
+  // threads committing the same account can finish in either order.
   void put(std::string_view account, AccountSnapshot snapshot);
   void erase(std::string_view account);
 

@@ -275,6 +275,25 @@ void DecisionStore::dropOutbox(std::string_view list, std::size_t count) {
   }
 }
 
+bool DecisionStore::dropOutboxAsHolder(std::string_view list, std::size_t count,
+                                       std::string_view lease, std::string_view holder) {
+  if (count == 0) return true;
+  static constexpr std::string_view kDropScript = R"lua(
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('LTRIM', KEYS[1], 0, -tonumber(ARGV[2]) - 1)
+return 1
+)lua";
+  static const std::string script(kDropScript);
+  static const std::string sha = scriptSha1(kDropScript);
+  RedisReply reply = redis_.evalScript(script, sha,
+                                       {std::string(list), fmt::format("txg:lease:{}", lease)},
+                                       {std::string(holder), std::to_string(count)});
+  if (reply->type == REDIS_REPLY_ERROR) {
+    throw RedisError(fmt::format("dropping from {} failed: {}", list, replyText(*reply)));
+  }
+  return reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+}
+
 std::uint64_t DecisionStore::outboxLength(std::string_view list) {
   RedisReply reply = redis_.command({"LLEN", std::string(list)});
   return reply->type == REDIS_REPLY_INTEGER ? static_cast<std::uint64_t>(reply->integer) : 0;

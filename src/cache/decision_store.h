@@ -106,6 +106,12 @@ class DecisionStore {
   std::vector<std::string> peekOutbox(std::string_view list, std::size_t count,
                                       std::size_t skip = 0);
   void dropOutbox(std::string_view list, std::size_t count);
+  // Drops as dropOutbox() does, but only while `holder` still has the
+  // lease `lease`, in one atomic step. Returns false, with nothing
+  // dropped, when the lease has passed to another process, which then
+  // handles (and drops) the same entries itself.
+  bool dropOutboxAsHolder(std::string_view list, std::size_t count, std::string_view lease,
+                          std::string_view holder);
   std::uint64_t outboxLength(std::string_view list);
   // Memory Redis uses for the list (MEMORY USAGE), in bytes.
   std::uint64_t outboxBytes(std::string_view list);

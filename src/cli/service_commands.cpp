@@ -6,10 +6,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -168,6 +170,47 @@ struct ServiceRuntime {
   std::unique_ptr<Pool<RedisClient>> redis_pool;
 };
 
+// Calls `pass` until `stop` is set. A pass returns how many items it moved.
+// After a pass that moved nothing the loop sleeps `idle`, and after a
+// failure it sleeps longer, doubling up to 10 s. Failures are logged and
+// counted in txguard_errors_total{component}. `after`, when given, runs
+// after every pass, failed or not.
+void runPasses(const std::atomic<bool>& stop, Metrics& metrics, std::string_view component,
+               std::string_view failure_message, std::chrono::milliseconds idle,
+               const std::function<std::size_t()>& pass,
+               const std::function<void()>& after = {}) {
+  using std::chrono::milliseconds;
+  int failures = 0;
+  while (!stop) {
+    std::size_t moved = 0;
+    try {
+      moved = pass();
+      failures = 0;
+    } catch (const std::exception& error) {
+      ++failures;
+      metrics.errors(component).Increment();
+      log::limited(log::Level::kError, failure_message,
+                   {{"error", error.what()}, {"attempt", std::to_string(failures)}});
+    }
+    if (after) {
+      try {
+        after();
+      } catch (const std::exception& error) {
+        log::limited(log::Level::kWarn, "could not measure the outbox", {{"error", error.what()}});
+      }
+    }
+    if (moved > 0 || stop) continue;
+    const milliseconds pause =
+        failures == 0 ? idle
+                      : std::min(milliseconds(10000),
+                                 std::max(idle, milliseconds(200)) * (1 << std::min(failures, 5)));
+    const auto until = std::chrono::steady_clock::now() + pause;
+    while (!stop && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::min(idle, milliseconds(100)));
+    }
+  }
+}
+
 // Waits for SIGTERM/SIGINT, refreshing the model-info metric meanwhile.
 void waitForStop(ServiceRuntime& runtime) {
   while (!stop_requested) {
@@ -246,9 +289,13 @@ int runWorker() {
   health.start(config.http_port, 4);
   log::info("worker health endpoint listening", {{"port", std::to_string(health.port())}});
 
-  // The outbox uploader runs on its own thread with its own connection and
-  // also measures the outbox for back-pressure.
-  constexpr std::uint64_t kMaxOutboxEntries = 1'000'000;
+  // The outbox uploader runs on its own thread with its own connection. The
+  // thread also measures the whole outbox (archive, reports and alerts)
+  // after every pass, and the worker stops consuming while the outbox is
+  // over kMaxOutboxBytes, which happens when S3 or RabbitMQ is down.
+  // NOTE: keep the chart's redis.maxmemory well above this, or Redis
+  // rejects commits before the pause starts.
+  constexpr std::uint64_t kMaxOutboxBytes = 64ULL << 20;
   std::atomic<bool> outbox_full{false};
   std::atomic<bool> outbox_stop{false};
   std::thread outbox_thread([&] {
@@ -256,36 +303,23 @@ int runWorker() {
     DecisionStore store(*redis, config.decision_ttl);
     OutboxUploader uploader(store, *runtime.reports, *runtime.archive, runtime.metrics,
                             OutboxOptions{holder});
-    int failures = 0;
-    while (!outbox_stop) {
-      std::size_t moved = 0;
-      try {
-        moved = uploader.runOnce();
-        const std::uint64_t backlog = uploader.backlog();
-        runtime.metrics.archivePendingBytes().Set(
-            static_cast<double>(store.outboxBytes(DecisionStore::kArchiveOutbox) +
-                                store.outboxBytes(DecisionStore::kReportsOutbox)));
-        const bool full = backlog > kMaxOutboxEntries;
-        if (full != outbox_full) {
-          log::warn(full ? "outbox full: pausing consumption until object storage catches up"
-                         : "outbox drained: resuming consumption",
-                    {{"backlog", std::to_string(backlog)}});
-        }
-        outbox_full = full;
-        failures = 0;
-      } catch (const std::exception& error) {
-        ++failures;
-        runtime.metrics.errors("outbox").Increment();
-        log::limited(log::Level::kError, "outbox upload failed; entries stay in redis",
-                     {{"error", error.what()}, {"attempt", std::to_string(failures)}});
+    const auto measure = [&] {
+      const std::uint64_t archive_bytes = store.outboxBytes(DecisionStore::kArchiveOutbox) +
+                                          store.outboxBytes(DecisionStore::kReportsOutbox);
+      const std::uint64_t alerts = store.outboxLength(DecisionStore::kAlertsOutbox);
+      const std::uint64_t total = archive_bytes + store.outboxBytes(DecisionStore::kAlertsOutbox);
+      runtime.metrics.archivePendingBytes().Set(static_cast<double>(archive_bytes));
+      runtime.metrics.alertsPending().Set(static_cast<double>(alerts));
+      const bool full = total > kMaxOutboxBytes;
+      if (full != outbox_full) {
+        log::warn(full ? "outbox full: pausing consumption until S3 and RabbitMQ catch up"
+                       : "outbox drained: resuming consumption",
+                  {{"outbox_bytes", std::to_string(total)}});
       }
-      if (moved == 0 && !outbox_stop) {
-        const int pause_ms = failures == 0 ? 500 : std::min(10000, 500 << std::min(failures, 5));
-        for (int waited = 0; waited < pause_ms && !outbox_stop; waited += 100) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-      }
-    }
+      outbox_full = full;
+    };
+    runPasses(outbox_stop, runtime.metrics, "outbox", "outbox upload failed; entries stay in redis",
+              std::chrono::milliseconds(500), [&] { return uploader.runOnce(); }, measure);
     try {
       uploader.release();
     } catch (const std::exception& error) {
@@ -296,52 +330,30 @@ int runWorker() {
   // The alert relay publishes committed alerts from Redis to RabbitMQ on
   // its own thread and connections, so a batch never waits for the
   // broker's confirms of its alerts.
-  constexpr std::uint64_t kMaxAlertsPending = 1'000'000;
-  std::atomic<bool> alerts_full{false};
   std::thread alert_thread([&] {
     std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
     DecisionStore store(*redis, config.decision_ttl);
     Publisher publisher(runtime.amqpConfig("txguard-worker-alerts-" + holder));
     publisher.setRetryCallback(runtime.amqpRetryCallback());
     AlertRelay relay(store, publisher, runtime.metrics, AlertRelayOptions{holder});
-    int failures = 0;
-    int passes = 0;
-    while (!outbox_stop) {
-      std::size_t moved = 0;
-      try {
-        moved = relay.runOnce();
-        if (moved == 0 || ++passes % 20 == 0) {
-          const std::uint64_t backlog = relay.backlog();
-          runtime.metrics.alertsPending().Set(static_cast<double>(backlog));
-          const bool full = backlog > kMaxAlertsPending;
-          if (full != alerts_full) {
-            log::warn(full ? "alerts outbox full: pausing consumption until RabbitMQ takes alerts"
-                           : "alerts outbox drained: resuming consumption",
-                      {{"backlog", std::to_string(backlog)}});
-          }
-          alerts_full = full;
-        }
-        failures = 0;
-      } catch (const std::exception& error) {
-        ++failures;
-        runtime.metrics.errors("alerts").Increment();
-        log::limited(log::Level::kError, "alert publish failed; alerts stay in redis",
-                     {{"error", error.what()}, {"attempt", std::to_string(failures)}});
-      }
-      if (moved == 0 && !outbox_stop) {
-        const int pause_ms = failures == 0 ? 50 : std::min(10000, 200 << std::min(failures, 5));
-        for (int waited = 0; waited < pause_ms && !outbox_stop; waited += 50) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-      }
-    }
+    runPasses(outbox_stop, runtime.metrics, "alerts", "alert publish failed; alerts stay in redis",
+              std::chrono::milliseconds(50), [&] { return relay.runOnce(); });
     try {
-      // The last batches' alerts, then let another worker take over.
-      while (relay.runOnce() > 0) {
+      // The alerts committed before the stop, at most: under traffic other
+      // workers keep adding, and the next lease holder takes those.
+      const std::uint64_t left = relay.backlog();
+      for (std::uint64_t published = 0; published < left;) {
+        const std::size_t moved = relay.runOnce();
+        if (moved == 0) break;
+        published += moved;
       }
-      relay.release();
     } catch (const std::exception& error) {
       log::warn("alerts left in redis for another worker to publish", {{"error", error.what()}});
+    }
+    try {
+      relay.release();
+    } catch (const std::exception& error) {
+      log::warn("could not release the alert relay lease", {{"error", error.what()}});
     }
   });
 
@@ -383,7 +395,7 @@ int runWorker() {
     options.batch_size = config.worker_batch;
     options.max_deliveries = config.worker_max_deliveries;
     options.batch_linger = std::chrono::milliseconds(config.worker_linger_ms);
-    options.paused = [&outbox_full, &alerts_full] { return outbox_full || alerts_full; };
+    options.paused = [&outbox_full] { return outbox_full.load(); };
     Worker worker(consumer, decisions, runtime.metrics, options);
 
     std::thread stop_watch([&] {

@@ -82,6 +82,9 @@ std::vector<Delivery> Consumer::receiveBatch(std::size_t max_messages,
     while (!pending_.empty() && batch.size() < max_messages) {
       batch.push_back(std::move(pending_.front()));
       pending_.pop_front();
+      if (linger && batch.size() == 1) {
+        deadline = std::min(deadline, std::chrono::steady_clock::now() + *linger);
+      }
     }
     if (batch.size() >= max_messages) {
       break;

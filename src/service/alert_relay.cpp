@@ -1,17 +1,22 @@
 #include "service/alert_relay.h"
 
+#include <simdjson.h>
+
 #include "service/decision_service.h"
+#include "telemetry/log.h"
 
 namespace txguard {
 
 std::string transactionIdOfDecisionJson(std::string_view decision_json) {
-  constexpr std::string_view kField = "\"transaction_id\":\"";
-  const auto start = decision_json.find(kField);
-  if (start == std::string_view::npos) return {};
-  const auto begin = start + kField.size();
-  const auto end = decision_json.find('"', begin);
-  if (end == std::string_view::npos) return {};
-  return std::string(decision_json.substr(begin, end - begin));
+  // A real JSON parse, because an id may contain escaped quotes. The
+  // parser keeps its buffers between calls on the relay's thread.
+  thread_local simdjson::dom::parser parser;
+  std::string_view id;
+  if (parser.parse(decision_json.data(), decision_json.size())["transaction_id"].get(id) !=
+      simdjson::SUCCESS) {
+    return {};
+  }
+  return std::string(id);
 }
 
 AlertRelay::AlertRelay(DecisionStore& store, Publisher& publisher, Metrics& metrics,
@@ -37,8 +42,14 @@ std::size_t AlertRelay::runOnce() {
     throw BrokerBusy(std::to_string(messages.size() - result.confirmedCount()) +
                      " alerts not confirmed by the broker");
   }
-  store_.dropOutbox(DecisionStore::kAlertsOutbox, bodies.size());
   metrics_.alertsPublished().Increment(static_cast<double>(bodies.size()));
+  if (!store_.dropOutboxAsHolder(DecisionStore::kAlertsOutbox, bodies.size(), "alerts",
+                                 options_.holder)) {
+    // This pass outlasted the lease: the new holder publishes these again.
+    log::warn("alert relay lease lost during a pass; another worker publishes from here",
+              {{"alerts", std::to_string(bodies.size())}});
+    return 0;
+  }
   return bodies.size();
 }
 

@@ -54,7 +54,7 @@ void DecisionService::score(std::span<const Transaction> transactions,
   std::unordered_map<std::string_view, AccountSnapshot> known;
   try {
     scoreRemaining(transactions, ingested_at_ms, remaining, known, out);
-  } catch (...) {
+  } catch (const RedisError&) {
     // A commit whose reply was lost may or may not have been applied, so
     // no cached version can be trusted any more.
     if (cache_ != nullptr) cache_->clear();
@@ -161,8 +161,14 @@ void DecisionService::scoreRemaining(
     std::vector<bool> conflicted(accounts.size(), false);
     metrics_.commitConflicts().Increment(static_cast<double>(result.conflicts.size()));
     if (cache_ != nullptr && !from_cache.empty() && from_cache.size() == unknown.size()) {
+      // An account that conflicted only because a transaction was decided
+      // before (a redelivery) was not stale.
       std::size_t stale = 0;
-      for (const AccountConflict& conflict : result.conflicts) stale += cached_now[conflict.account];
+      for (const AccountConflict& conflict : result.conflicts) {
+        const bool version_moved =
+            conflict.stored.version != account_writes[conflict.account].expected_version;
+        stale += cached_now[conflict.account] && version_moved;
+      }
       cache_->recordOutcome(from_cache.size(), stale);
     }
     for (AccountConflict& conflict : result.conflicts) {

@@ -49,8 +49,8 @@ class DecisionService {
   // Decides every transaction in order. `ingested_at_ms` (same length, or
   // empty) feeds the ingest-to-decision latency. Throws RedisError when
   // Redis is unreachable and ConflictError as described above; in both
-  // cases nothing is half-written for an account, and the cache is
-  // cleared.
+  // cases nothing is half-written for an account. After a RedisError the
+  // cache is cleared.
   void score(std::span<const Transaction> transactions, std::span<const std::int64_t> ingested_at_ms,
              std::vector<ScoredTransaction>& out);
 

@@ -8,17 +8,30 @@
 
 #include "decision/text_format.h"
 #include "service/gzip.h"
+#include "telemetry/log.h"
 
 namespace txguard {
 namespace {
 
-// Archive entries read per Redis call.
-constexpr std::size_t kArchiveEntriesPerPeek = 4;
+// Archive entries read per Redis call: a few at first, because an entry
+// can contain a whole worker batch, then more, because /v1/score commits
+// one line per entry.
+constexpr std::size_t kFirstArchivePeek = 4;
+constexpr std::size_t kLargestArchivePeek = 64;
 
 std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Logs that a pass outlasted the upload lease and returns 0 (nothing
+// moved). The objects written are written again by the new holder, under
+// the same keys.
+std::size_t leaseLost(std::size_t entries) {
+  log::warn("outbox lease lost during a pass; another worker uploads from here",
+            {{"entries", std::to_string(entries)}});
+  return 0;
 }
 
 }  // namespace
@@ -58,7 +71,10 @@ std::size_t OutboxUploader::runOnce() {
                  "text/plain; charset=utf-8");
     metrics_.reportsWritten().Increment();
   }
-  store_.dropOutbox(DecisionStore::kReportsOutbox, reports.size());
+  if (!store_.dropOutboxAsHolder(DecisionStore::kReportsOutbox, reports.size(), "outbox",
+                                 options_.holder)) {
+    return leaseLost(reports.size());
+  }
   moved += reports.size();
 
   // Each archive entry contains the lines of one commit (a worker batch). Take
@@ -67,9 +83,9 @@ std::size_t OutboxUploader::runOnce() {
   std::string content;
   std::size_t lines = 0;
   std::size_t entries_used = 0;
-  while (lines < options_.archive_batch) {
-    const auto entries =
-        store_.peekOutbox(DecisionStore::kArchiveOutbox, kArchiveEntriesPerPeek, entries_used);
+  for (std::size_t peek = kFirstArchivePeek; lines < options_.archive_batch;
+       peek = std::min(peek * 2, kLargestArchivePeek)) {
+    const auto entries = store_.peekOutbox(DecisionStore::kArchiveOutbox, peek, entries_used);
     for (const std::string& entry : entries) {
       if (lines >= options_.archive_batch) break;
       content += entry;
@@ -77,11 +93,14 @@ std::size_t OutboxUploader::runOnce() {
       lines += 1 + static_cast<std::size_t>(std::count(entry.begin(), entry.end(), '\n'));
       ++entries_used;
     }
-    if (entries.size() < kArchiveEntriesPerPeek) break;
+    if (entries.size() < peek) break;
   }
   if (entries_used > 0) {
     archive_.put(archiveChunkKey(nowMs(), content), gzipCompress(content), "application/gzip");
-    store_.dropOutbox(DecisionStore::kArchiveOutbox, entries_used);
+    if (!store_.dropOutboxAsHolder(DecisionStore::kArchiveOutbox, entries_used, "outbox",
+                                   options_.holder)) {
+      return leaseLost(lines);
+    }
     moved += lines;
   }
   return moved;

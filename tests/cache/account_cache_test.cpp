@@ -29,6 +29,21 @@ TEST(AccountCache, FindsWhatWasPut) {
   EXPECT_FALSE(cache.find("a").has_value());
 }
 
+TEST(AccountCache, KeepsTheHigherVersion) {
+  // Two threads committed the same account and finished in the other order.
+  AccountCache cache(10);
+  cache.put("a", snapshot(7));
+  cache.put("a", snapshot(6));
+  EXPECT_EQ(cache.find("a")->version, 7u);
+}
+
+TEST(AccountCache, CapacityOneStillCaches) {
+  AccountCache cache(1);
+  cache.put("a", snapshot(1));
+  EXPECT_TRUE(cache.find("a").has_value());
+  EXPECT_TRUE(cache.worthUsing());
+}
+
 TEST(AccountCache, StaysWithinItsCapacity) {
   AccountCache cache(100);
   for (int i = 0; i < 10000; ++i) {

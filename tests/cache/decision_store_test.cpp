@@ -122,6 +122,36 @@ TEST_F(DecisionStoreTest, OtherAccountsCommitDespiteConflict) {
   EXPECT_TRUE(store_->decision("t3").has_value());
 }
 
+TEST_F(DecisionStoreTest, ConflictsKeepTheirPositions) {
+  // Three accounts; only the middle one is stale. Its number and its stored
+  // value must come back together.
+  const AccountState state = stateWithOne("t1");
+  ASSERT_TRUE(store_->commit({{"b", 0, state.encode()}}, {{"t1", 0, "{}", false}})
+                  .conflicts.empty());
+  const CommitResult result = store_->commit(
+      {{"a", 0, state.encode()}, {"b", 0, state.encode()}, {"c", 0, state.encode()}},
+      {{"t2", 0, "{}", false}, {"t3", 1, "{}", false}, {"t4", 2, "{}", false}});
+  ASSERT_EQ(result.conflicts.size(), 1u);
+  EXPECT_EQ(result.conflicts[0].account, 1u);
+  EXPECT_EQ(result.conflicts[0].stored.version, 1u);
+  EXPECT_EQ(result.conflicts[0].stored.state.lastId(), "t1");
+  EXPECT_TRUE(store_->decision("t2").has_value());
+  EXPECT_FALSE(store_->decision("t3").has_value());
+  EXPECT_TRUE(store_->decision("t4").has_value());
+}
+
+TEST_F(DecisionStoreTest, DropNeedsTheLease) {
+  const AccountState state = stateWithOne("t1");
+  ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}}, {{"t1", 0, "{}", true, "line"}})
+                  .conflicts.empty());
+  EXPECT_FALSE(store_->dropOutboxAsHolder(DecisionStore::kAlertsOutbox, 1, "alerts", "a"));
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kAlertsOutbox), 1u);
+  ASSERT_TRUE(store_->tryLeadership("alerts", "a", std::chrono::milliseconds(5000)));
+  EXPECT_FALSE(store_->dropOutboxAsHolder(DecisionStore::kAlertsOutbox, 1, "alerts", "b"));
+  EXPECT_TRUE(store_->dropOutboxAsHolder(DecisionStore::kAlertsOutbox, 1, "alerts", "a"));
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kAlertsOutbox), 0u);
+}
+
 TEST_F(DecisionStoreTest, OutboxKeepsOrderAndDrops) {
   const AccountState state = stateWithOne("t1");
   ASSERT_TRUE(store_->commit({{"acct", 0, state.encode()}},
@@ -155,7 +185,8 @@ TEST_F(DecisionStoreTest, LargeCommitPushesEveryAlert) {
   std::vector<DecisionWrite> decisions;
   for (std::size_t i = 0; i < 2500; ++i) {
     accounts.push_back({"acct-" + std::to_string(i), 0, state.encode()});
-    decisions.push_back({"t" + std::to_string(i), i, "{}", true, "", "reports/" + std::to_string(i), "r"});
+    decisions.push_back(
+        {"t" + std::to_string(i), i, "{}", true, "", "reports/" + std::to_string(i), "r"});
   }
   ASSERT_TRUE(store_->commit(accounts, decisions).conflicts.empty());
   EXPECT_EQ(store_->outboxLength(DecisionStore::kAlertsOutbox), 2500u);
@@ -163,6 +194,20 @@ TEST_F(DecisionStoreTest, LargeCommitPushesEveryAlert) {
   EXPECT_EQ(store_->recentAlerts(0, 100000).size(), 2500u);
   EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 0u);
   EXPECT_EQ(store_->decidedCount(), 2500u);
+
+  // Again with one decision past the first MGET chunk decided already:
+  // exactly its account conflicts, with that decision returned.
+  std::vector<AccountWrite> again;
+  std::vector<DecisionWrite> more;
+  for (std::size_t i = 0; i < 2500; ++i) {
+    again.push_back({"acct-" + std::to_string(i), 1, state.encode()});
+    more.push_back({i == 1500 ? "t1500" : "u" + std::to_string(i), i, "{}", false});
+  }
+  const CommitResult result = store_->commit(again, more);
+  ASSERT_EQ(result.conflicts.size(), 1u);
+  EXPECT_EQ(result.conflicts[0].account, 1500u);
+  ASSERT_EQ(result.existing.size(), 1u);
+  EXPECT_EQ(result.existing[0].first, 1500u);
 }
 
 TEST_F(DecisionStoreTest, LeaseHasOneHolder) {

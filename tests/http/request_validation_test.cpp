@@ -37,6 +37,35 @@ TEST(UnknownFields, AcceptsEveryDocumentedCanonicalField) {
   EXPECT_TRUE(problems.empty());
 }
 
+TEST(UnknownFields, SkipsByteOrderMark) {
+  const auto problems = findUnknownFields("\xEF\xBB\xBF{\"id\":\"a\",\"colour\":\"red\"}",
+                                          InputFormat::kCanonicalJsonl);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "colour");
+}
+
+TEST(UnknownFields, ReadsIntegersWiderThan64Bits) {
+  // simdjson rejects such a number, so the check falls back to
+  // nlohmann::json instead of missing the unknown field.
+  const auto problems = findUnknownFields(
+      R"({"id":"a","amount":1,"serial":123456789012345678901234567890})",
+      InputFormat::kCanonicalJsonl);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "serial");
+  const auto lines = findUnknownFields(
+      "{\"id\":\"a\"}\n{\"id\":\"b\",\"serial\":123456789012345678901234567890}\n",
+      InputFormat::kCanonicalJsonl);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].item, 2u);
+}
+
+TEST(UnknownFields, ReadsEscapedKeys) {
+  const auto problems =
+      findUnknownFields(R"({"id":"a","colour":"red"})", InputFormat::kCanonicalJsonl);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "colour");
+}
+
 TEST(CheckTransactions, FlagsFutureDatesAndAbsurdAmounts) {
   const std::int64_t now = 1'700'000'000'000;
   Transaction ok;

@@ -228,7 +228,9 @@ TEST_F(AlertRelayTest, PublishesAlertsInCommitOrder) {
   EXPECT_EQ(relay.runOnce(), 0u);
   EXPECT_EQ(relay.backlog(), 0u);
 
-  const auto messages = service_test::drainMessages(*listener_, 1000ms, 10000ms);
+  const auto messages = service_test::drainMessages(
+      *listener_, 1000ms, 20000ms,
+      [](const std::vector<service_test::ReceivedMessage>& got) { return got.size() >= 30; });
   ASSERT_EQ(messages.size(), 30u);
   for (std::size_t i = 0; i < messages.size(); ++i) {
     // In commit order, with the action as routing key and the id as

@@ -160,9 +160,17 @@ TEST_F(DecisionServiceTest, CacheDoesNotChangeDecisions) {
   AccountCache cache(100);
   DecisionService service(*store_, *setups_, metrics_, &cache);
   std::vector<Action> with_cache;
+  prometheus::Counter& read_seconds = metrics_.stageSeconds("redis_read");
   for (int i = 0; i < 10; i += 3) {
     std::vector<Transaction> batch(all.begin() + i, all.begin() + std::min(i + 3, 10));
+    const double read_before = read_seconds.Value();
     for (const auto& scored : score(service, batch)) with_cache.push_back(scored.action);
+    // Only the first batch reads: the later ones find "acct" in the cache.
+    if (i == 0) {
+      EXPECT_GT(read_seconds.Value(), read_before);
+    } else {
+      EXPECT_EQ(read_seconds.Value(), read_before) << "batch at " << i << " read from Redis";
+    }
   }
   EXPECT_EQ(with_cache, without_cache);
   EXPECT_EQ(storedHistoryCount(), history);

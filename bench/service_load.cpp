@@ -9,9 +9,9 @@
 //     (multiple=true once per batch), both at full speed, on a suffixed
 //     topology that is deleted afterwards. With --rate, batches are
 //     published at R messages/s instead, and the consumer takes each
-//     message as soon as it arrives and reports the latency from the start
-//     of its batch's publish to its delivery (p50, p99), the broker's share
-//     of txguard's ingest-to-decision latency.
+//     message as soon as it arrives. It then reports the p50 and p99
+//     latency from the start of a batch's publish to each delivery: the
+//     broker's share of txguard's ingest-to-decision latency.
 //
 //   service_load score URL [--rate R] [--seconds S] [--warmup S]
 //                          [--connections C] [--accounts A] [--id-prefix P]

@@ -41,10 +41,10 @@
 #     and `none` keeps the recorded numbers comparable with older builds,
 #     where the paysim model blocked every ACME row.
 #   STOP_AFTER (empty): a phase name; the run stops after it (tuning runs)
-#   S3_NICE (0): nice value given to s3rver after it starts. s3rver stands
-#     in for object storage on other machines; 19 shows what the stack
-#     does when the S3 stand-in only gets CPU the rest leaves over. Uploads
-#     then lag and catch up from the Redis outbox.
+#   S3_NICE (0): nice value given to s3rver after it starts. s3rver replaces
+#     object storage that runs on other machines in production. With 19 it
+#     gets only the CPU the rest leaves over, and uploads lag and catch up
+#     from the Redis outbox.
 #
 # The other phases send canonical JSON with PaySim-style fields, which the
 # embedded paysim model scores to about 90 % allow.
@@ -362,8 +362,8 @@ record "prefill: $(cat "$LOG_DIR/prefill.log")"
 redis_cli CONFIG RESETSTAT >/dev/null
 cpu_snapshot drain-start
 start_service worker1 "$DRAIN_MODEL"
-# service_load polls Redis's decided counter every 10 ms from one process;
-# a scrape per poll would take CPU from the worker being measured.
+# service_load polls Redis's decided counter every 10 ms from one process,
+# because a scrape per poll would take CPU from the worker being measured.
 "$SERVICE_LOAD" wait-decided --target "$DRAIN_ROWS" --seconds "$DRAIN_TIMEOUT" \
   >"$LOG_DIR/drain-wait.log" || die "the drain did not finish; see $LOG_DIR/drain-wait.log"
 cpu_snapshot drain-end

@@ -7,9 +7,9 @@
 //
 // Bounded: entries live in two generations of at most `capacity / 2`
 // accounts each. When the young one fills up, the old one is dropped and
-// the young one becomes old; a lookup that finds an account in the old
-// generation moves it back to the young one. That keeps the recently used
-// accounts with one hash lookup and no per-entry bookkeeping.
+// the young one becomes old. A lookup that finds an account in the old
+// generation moves it back to the young one, so recently used accounts
+// stay, with one hash lookup and no per-entry bookkeeping.
 //
 // When other processes change the same accounts (several workers on one
 // queue see the same accounts), cached states are often stale, and each
@@ -34,11 +34,11 @@ namespace txguard {
 
 class AccountCache {
  public:
-  // capacity 0 disables the cache: find() never finds anything.
+  // A capacity of 0 turns the cache off: find() then finds nothing.
   explicit AccountCache(std::size_t capacity)
       : generation_limit_(capacity == 0 ? 0 : std::max<std::size_t>(1, capacity / 2)) {}
 
-  // A copy of the cached snapshot, if any.
+  // Returns a copy of the cached snapshot, if any.
   std::optional<AccountSnapshot> find(std::string_view account);
 
   // Keeps the higher version when the account is cached already, because

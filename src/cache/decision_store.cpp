@@ -266,15 +266,6 @@ std::vector<std::string> DecisionStore::peekOutbox(std::string_view list, std::s
   return entries;
 }
 
-void DecisionStore::dropOutbox(std::string_view list, std::size_t count) {
-  if (count == 0) return;
-  RedisReply reply = redis_.command(
-      {"LTRIM", std::string(list), "0", std::to_string(-static_cast<std::int64_t>(count) - 1)});
-  if (reply->type == REDIS_REPLY_ERROR) {
-    throw RedisError(fmt::format("LTRIM {} failed: {}", list, replyText(*reply)));
-  }
-}
-
 bool DecisionStore::dropOutboxAsHolder(std::string_view list, std::size_t count,
                                        std::string_view lease, std::string_view holder) {
   if (count == 0) return true;

@@ -8,8 +8,9 @@
 // txg:outbox:archive, txg:outbox:reports and txg:outbox:alerts are the
 // transactional outbox: archive lines, fraud reports and alert messages
 // committed with their decision. The outbox uploader moves the first two to
-// object storage and the alert relay the alerts to RabbitMQ, so an S3 or
-// broker outage never blocks or loses a decision.
+// object storage and the alert relay the alerts to RabbitMQ. So an S3 or
+// broker outage loses nothing, and decisions go on until the outbox reaches
+// the worker's pause limit.
 //
 // A batch is one commit (a Lua script, atomic in Redis), preceded by a
 // pipelined read of the accounts the caller does not already know. The
@@ -99,17 +100,15 @@ class DecisionStore {
 
   bool ping() { return redis_.ping(); }
 
-  // Outbox access for the uploader and the alert relay. peek returns up to `count` of the
-  // oldest entries, oldest first; drop removes that many from the old end.
-  // Only one process at a time may drop from a list (see tryLeadership).
-  // `skip` leaves out that many of the oldest entries first.
+  // Outbox access for the uploader and the alert relay. peekOutbox returns
+  // up to `count` of the oldest entries, oldest first, after leaving out
+  // the `skip` oldest.
   std::vector<std::string> peekOutbox(std::string_view list, std::size_t count,
                                       std::size_t skip = 0);
-  void dropOutbox(std::string_view list, std::size_t count);
-  // Drops as dropOutbox() does, but only while `holder` still has the
-  // lease `lease`, in one atomic step. Returns false, with nothing
-  // dropped, when the lease has passed to another process, which then
-  // handles (and drops) the same entries itself.
+  // Removes the `count` oldest entries, but only while `holder` still has
+  // the lease `lease` (see tryLeadership), in one atomic step. Returns
+  // false, with nothing removed, when the lease has passed to another
+  // process, which then handles the same entries itself.
   bool dropOutboxAsHolder(std::string_view list, std::size_t count, std::string_view lease,
                           std::string_view holder);
   std::uint64_t outboxLength(std::string_view list);

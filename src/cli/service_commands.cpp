@@ -196,7 +196,8 @@ void runPasses(const std::atomic<bool>& stop, Metrics& metrics, std::string_view
       try {
         after();
       } catch (const std::exception& error) {
-        log::limited(log::Level::kWarn, "could not measure the outbox", {{"error", error.what()}});
+        log::limited(log::Level::kWarn, "measuring the outbox failed; back-pressure keeps its last state",
+                     {{"error", error.what()}});
       }
     }
     if (moved > 0 || stop) continue;
@@ -328,8 +329,8 @@ int runWorker() {
   });
 
   // The alert relay publishes committed alerts from Redis to RabbitMQ on
-  // its own thread and connections, so a batch never waits for the
-  // broker's confirms of its alerts.
+  // its own thread and connections. Worker::processBatch acks after the
+  // commit and does not wait for the broker's confirms of its alerts.
   std::thread alert_thread([&] {
     std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
     DecisionStore store(*redis, config.decision_ttl);
@@ -339,8 +340,9 @@ int runWorker() {
     runPasses(outbox_stop, runtime.metrics, "alerts", "alert publish failed; alerts stay in redis",
               std::chrono::milliseconds(50), [&] { return relay.runOnce(); });
     try {
-      // The alerts committed before the stop, at most: under traffic other
-      // workers keep adding, and the next lease holder takes those.
+      // Publishes at most the alerts committed before the stop, because under
+      // traffic other workers keep adding, and the next lease holder takes
+      // those.
       const std::uint64_t left = relay.backlog();
       for (std::uint64_t published = 0; published < left;) {
         const std::size_t moved = relay.runOnce();

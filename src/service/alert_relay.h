@@ -6,9 +6,9 @@
 //
 // The worker acks a transaction once its decision and alert are committed
 // in Redis, without waiting for the broker to confirm the alert. An outage
-// of RabbitMQ or a crash between publishing and removing can publish an
-// alert twice, never lose it; consumers deduplicate on message_id, the
-// transaction id.
+// of RabbitMQ, or a crash between publishing and removing, can publish an
+// alert twice but does not lose it. Consumers deduplicate on message_id,
+// which is the transaction id.
 #pragma once
 
 #include <chrono>

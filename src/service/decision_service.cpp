@@ -99,8 +99,8 @@ void DecisionService::scoreRemaining(
     // NOTE: versions are counters, so a version Redis lost in a crash (AOF
     // everysec) can be reused by another writer for another state, and a
     // cached copy of the lost one would then pass the commit check.
-    // docs/architecture.md tells operators to restart workers after a
-    // Redis crash; a random version token would close this.
+    // So docs/architecture.md asks operators to restart workers after a
+    // Redis crash. A random version token would close this gap.
     std::vector<std::pair<std::string_view, AccountSnapshot>> from_cache;
     if (cache_ != nullptr && cache_->worthUsing()) {
       for (std::string_view account : unknown) {

@@ -106,8 +106,8 @@ TEST(AccountCache, BypassedWhileOftenStale) {
 }
 
 TEST(AccountCache, SharedBetweenThreads) {
-  // The API's request threads share one cache; run under the sanitizers,
-  // this also checks that they do not race.
+  // The API's request threads share one cache. Under the sanitizers, which
+  // CI uses, this also checks that they do not race.
   AccountCache cache(64);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {

@@ -81,7 +81,7 @@ TEST_F(DecisionStoreTest, StaleVersionReturnsStoredState) {
 }
 
 TEST_F(DecisionStoreTest, MissingAccountConflictsAtVersionZero) {
-  // The writer believed the account had a state; it has none.
+  // The writer believed the account had a state, but it has none.
   const AccountState state = stateWithOne("t1");
   const CommitResult result =
       store_->commit({{"acct", 3, state.encode()}}, {{"t1", 0, "{}", false}});
@@ -123,7 +123,7 @@ TEST_F(DecisionStoreTest, OtherAccountsCommitDespiteConflict) {
 }
 
 TEST_F(DecisionStoreTest, ConflictsKeepTheirPositions) {
-  // Three accounts; only the middle one is stale. Its number and its stored
+  // Three accounts, of which only the middle one is stale. Its number and its stored
   // value must come back together.
   const AccountState state = stateWithOne("t1");
   ASSERT_TRUE(store_->commit({{"b", 0, state.encode()}}, {{"t1", 0, "{}", false}})
@@ -172,7 +172,8 @@ TEST_F(DecisionStoreTest, OutboxKeepsOrderAndDrops) {
   EXPECT_EQ(reports[0], "reports/t1.txt\nbody 1");
   EXPECT_EQ(store_->outboxLength(DecisionStore::kAlertsOutbox), 2u);
 
-  store_->dropOutbox(DecisionStore::kArchiveOutbox, 1);
+  ASSERT_TRUE(store_->tryLeadership("outbox", "test", std::chrono::milliseconds(5000)));
+  ASSERT_TRUE(store_->dropOutboxAsHolder(DecisionStore::kArchiveOutbox, 1, "outbox", "test"));
   const auto left = store_->peekOutbox(DecisionStore::kArchiveOutbox, 10);
   ASSERT_EQ(left.size(), 1u);
   EXPECT_EQ(left[0], "third");

@@ -81,7 +81,7 @@ TEST_F(DecisionServiceTest, StaleCacheRescoresFromStoredState) {
   // purchase in RJ 70 minutes after the one in SP, allowed and recorded.
   ASSERT_EQ(score(other, {transaction("t2", 70, "RJ")})[0].action, Action::kAllow);
 
-  // The cache still holds version 1, whose last purchase is t1 in SP. From
+  // The cache still contains version 1, whose last purchase is t1 in SP. From
   // it, t3 in SP at minute 100 would be allowed. From the stored state its
   // previous purchase is t2 in RJ 30 minutes earlier: blocked.
   const double conflicts_before = metrics_.commitConflicts().Value();

@@ -466,8 +466,8 @@ class ServiceTest : public ::testing::Test {
            store.outboxLength(DecisionStore::kReportsOutbox);
   }
 
-  // Archive lines waiting in the outbox: each entry holds the lines of one
-  // commit, joined by newlines.
+  // Returns the archive lines waiting in the outbox. Each entry contains the
+  // lines of one commit, joined by newlines.
   std::uint64_t archiveLinesWaiting() {
     DecisionStore store = decisionStore();
     std::uint64_t lines = 0;

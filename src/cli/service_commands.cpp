@@ -302,8 +302,10 @@ int runWorker() {
   std::thread outbox_thread([&] {
     std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
     DecisionStore store(*redis, config.decision_ttl);
+    OutboxOptions outbox_options{holder};
+    outbox_options.upload_concurrency = config.upload_concurrency;
     OutboxUploader uploader(store, *runtime.reports, *runtime.archive, runtime.metrics,
-                            OutboxOptions{holder});
+                            outbox_options);
     const auto measure = [&] {
       const std::uint64_t archive_bytes = store.outboxBytes(DecisionStore::kArchiveOutbox) +
                                           store.outboxBytes(DecisionStore::kReportsOutbox);

@@ -161,6 +161,7 @@ ServiceConfig loadServiceConfig(ServiceRole role, const EnvironmentLookup& envir
   reader.integer("TXGUARD_WORKER_MAX_DELIVERIES", config.worker_max_deliveries, 1, 100,
                  "deliveries");
   reader.integer("TXGUARD_WORKER_LINGER_MS", config.worker_linger_ms, 0, 1000, "milliseconds");
+  reader.integer("TXGUARD_UPLOAD_CONCURRENCY", config.upload_concurrency, 1, 64, "uploads");
   reader.require(config.worker_batch <= config.worker_prefetch,
                  fmt::format("TXGUARD_WORKER_BATCH ({}) is larger than TXGUARD_WORKER_PREFETCH "
                              "({}); a batch can never fill, lower the batch or raise the prefetch",
@@ -192,6 +193,7 @@ std::vector<std::pair<std::string, std::string>> describeConfig(const ServiceCon
       {"pan_hash_key", secret(config.pan_hash_key)},
       {"worker_prefetch", std::to_string(config.worker_prefetch)},
       {"worker_linger_ms", std::to_string(config.worker_linger_ms)},
+      {"upload_concurrency", std::to_string(config.upload_concurrency)},
       {"account_cache", std::to_string(config.account_cache)},
       {"worker_batch", std::to_string(config.worker_batch)},
       {"worker_max_deliveries", std::to_string(config.worker_max_deliveries)},

@@ -51,6 +51,7 @@ struct ServiceConfig {
   std::uint32_t worker_batch = 256;
   std::uint32_t worker_max_deliveries = 5;
   std::uint32_t worker_linger_ms = 5;
+  std::uint32_t upload_concurrency = 8;
   std::uint32_t account_cache = 20000;
   std::chrono::seconds decision_ttl{86400};
   std::chrono::seconds shutdown_grace{25};

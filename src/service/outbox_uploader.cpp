@@ -1,6 +1,10 @@
 #include "service/outbox_uploader.h"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 #include <openssl/sha.h>
 
@@ -59,18 +63,42 @@ std::uint64_t OutboxUploader::backlog() {
          store_.outboxLength(DecisionStore::kReportsOutbox);
 }
 
+void OutboxUploader::putReports(const std::vector<std::string>& entries) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr first_error;
+  std::mutex error_mutex;
+  const auto upload = [&] {
+    for (std::size_t i = next++; i < entries.size() && !failed; i = next++) {
+      const std::string& entry = entries[i];
+      const auto newline = entry.find('\n');
+      if (newline == std::string::npos) continue;  // cannot happen: the commit writes "<key>\n<body>"
+      try {
+        reports_.put(entry.substr(0, newline), std::string_view(entry).substr(newline + 1),
+                     "text/plain; charset=utf-8");
+        metrics_.reportsWritten().Increment();
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!first_error) first_error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  const std::size_t helpers =
+      std::min(std::max<std::size_t>(options_.upload_concurrency, 1), entries.size());
+  std::vector<std::jthread> threads;
+  for (std::size_t t = 1; t < helpers; ++t) threads.emplace_back(upload);
+  upload();
+  threads.clear();  // joins
+  if (first_error) std::rethrow_exception(first_error);
+}
+
 std::size_t OutboxUploader::runOnce() {
   if (!store_.tryLeadership("outbox", options_.holder, options_.lease)) return 0;
   std::size_t moved = 0;
 
   const auto reports = store_.peekOutbox(DecisionStore::kReportsOutbox, options_.report_batch);
-  for (const std::string& entry : reports) {
-    const auto newline = entry.find('\n');
-    if (newline == std::string::npos) continue;  // cannot happen: the commit writes "<key>\n<body>"
-    reports_.put(entry.substr(0, newline), std::string_view(entry).substr(newline + 1),
-                 "text/plain; charset=utf-8");
-    metrics_.reportsWritten().Increment();
-  }
+  putReports(reports);
   if (!store_.dropOutboxAsHolder(DecisionStore::kReportsOutbox, reports.size(), "outbox",
                                  options_.holder)) {
     return leaseLost(reports.size());

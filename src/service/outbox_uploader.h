@@ -20,6 +20,9 @@ struct OutboxOptions {
   // has this many lines or more.
   std::size_t archive_batch = 5000;
   std::size_t report_batch = 200;    // reports per pass
+  // Report PUTs in flight at once. Each report is its own object, and one
+  // PUT at a time caps the uploads at one per round trip to S3.
+  std::size_t upload_concurrency = 8;
   std::chrono::milliseconds lease{15000};
 };
 
@@ -42,6 +45,11 @@ class OutboxUploader {
   std::uint64_t backlog();
 
  private:
+  // Writes the reports ("<key>\n<body>" entries), up to
+  // options_.upload_concurrency at once. Throws the first failure after
+  // every started PUT has ended.
+  void putReports(const std::vector<std::string>& entries);
+
   DecisionStore& store_;
   ObjectStore& reports_;
   ObjectStore& archive_;

@@ -96,6 +96,23 @@ TEST(ServiceConfig, AccountCacheSizeIsChecked) {
   }
 }
 
+TEST(ServiceConfig, UploadConcurrencyIsChecked) {
+  auto values = minimalWorkerEnvironment();
+  EXPECT_EQ(loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values)).upload_concurrency, 8u);
+  values["TXGUARD_UPLOAD_CONCURRENCY"] = "1";
+  EXPECT_EQ(loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values)).upload_concurrency, 1u);
+  for (const char* wrong : {"0", "65", "many"}) {
+    values["TXGUARD_UPLOAD_CONCURRENCY"] = wrong;
+    try {
+      loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values));
+      ADD_FAILURE() << wrong << " accepted";
+    } catch (const ConfigError& error) {
+      EXPECT_NE(std::string(error.what()).find("TXGUARD_UPLOAD_CONCURRENCY"), std::string::npos)
+          << error.what();
+    }
+  }
+}
+
 TEST(ServiceConfig, DescriptionHidesSecrets) {
   const ServiceConfig config =
       loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(minimalWorkerEnvironment()));

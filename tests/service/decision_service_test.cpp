@@ -8,11 +8,19 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "queue/amqp_connection.h"
 #include "queue/publisher.h"
 #include "service/alert_relay.h"
+#include "service/outbox_uploader.h"
+#include "store/local_folder_store.h"
 #include "service_harness.h"
 #include "support/stack_env.h"
 
@@ -253,6 +261,91 @@ TEST_F(AlertRelayTest, PublishesAlertsInCommitOrder) {
                              {{"late-1", 0, R"({"transaction_id":"late-1","action":"block"})", true}})
                   .conflicts.empty());
   EXPECT_EQ(other.runOnce(), 1u) << "the lease was released, so the other relay takes over";
+}
+
+// Writes through to a real folder, and records how many puts were in
+// flight at once. A put of `failing_key_` throws.
+class CountingStore : public ObjectStore {
+ public:
+  explicit CountingStore(const std::filesystem::path& root) : folder_(root, false) {}
+
+  void put(const std::string& key, std::string_view body, const std::string& type) override {
+    const int now = ++in_flight_;
+    int seen = most_in_flight_.load();
+    while (now > seen && !most_in_flight_.compare_exchange_weak(seen, now)) {
+    }
+    // Long enough for the other uploads of a pass to start meanwhile.
+    std::this_thread::sleep_for(20ms);
+    --in_flight_;
+    {
+      std::lock_guard lock(mutex_);
+      if (key == failing_key_) throw ObjectStoreError("put '" + key + "': refused by the test");
+    }
+    folder_.put(key, body, type);
+  }
+  std::optional<std::string> get(const std::string& key) override { return folder_.get(key); }
+  bool exists(const std::string& key) override { return folder_.exists(key); }
+  std::vector<ObjectInfo> list(const std::string& prefix) override { return folder_.list(prefix); }
+  std::string downloadLink(const std::string& key, std::chrono::seconds expiry) override {
+    return folder_.downloadLink(key, expiry);
+  }
+
+  void failOn(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    failing_key_ = key;
+  }
+  int mostInFlight() const { return most_in_flight_; }
+
+ private:
+  LocalFolderStore folder_;
+  std::mutex mutex_;
+  std::string failing_key_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> most_in_flight_{0};
+};
+
+TEST_F(DecisionServiceTest, UploaderWritesReportsConcurrentlyAndKeepsThemOnFailure) {
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / ("txguard-uploader-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(root);
+  CountingStore reports(root / "reports");
+  CountingStore archive(root / "archive");
+  constexpr int kReports = 40;
+  for (int i = 0; i < kReports; ++i) {
+    redis_->command({"LPUSH", std::string(DecisionStore::kReportsOutbox),
+                     fmt::format("reports/r{}.txt\nreport {}", i, i)});
+  }
+
+  OutboxOptions options{"uploader-test"};
+  options.upload_concurrency = 8;
+  OutboxUploader uploader(*store_, reports, archive, metrics_, options);
+
+  // One failed report keeps the whole pass in the outbox: nothing leaves
+  // Redis before its object is written.
+  reports.failOn("reports/r7.txt");
+  EXPECT_THROW(uploader.runOnce(), ObjectStoreError);
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kReportsOutbox), static_cast<std::uint64_t>(kReports));
+
+  reports.failOn("");
+  EXPECT_EQ(uploader.runOnce(), static_cast<std::size_t>(kReports));
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kReportsOutbox), 0u);
+  for (int i = 0; i < kReports; ++i) {
+    EXPECT_EQ(reports.get(fmt::format("reports/r{}.txt", i)), fmt::format("report {}", i));
+  }
+  EXPECT_GT(reports.mostInFlight(), 1) << "the reports were written one at a time";
+  EXPECT_LE(reports.mostInFlight(), 8) << "more uploads in flight than upload_concurrency";
+
+  // With a concurrency of 1 the uploads go one at a time.
+  for (int i = 0; i < 5; ++i) {
+    redis_->command({"LPUSH", std::string(DecisionStore::kReportsOutbox),
+                     fmt::format("reports/s{}.txt\nsingle {}", i, i)});
+  }
+  CountingStore single(root / "single");
+  options.upload_concurrency = 1;
+  OutboxUploader one_at_a_time(*store_, single, archive, metrics_, options);
+  EXPECT_EQ(one_at_a_time.runOnce(), 5u);
+  EXPECT_EQ(single.mostInFlight(), 1);
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

@@ -26,6 +26,13 @@
 //     prints the seconds waited. One small process instead of a scrape per
 //     poll, so that measuring takes next to no CPU from what is measured.
 //
+//   service_load s3-put [--seconds S] [--connections C] [--bytes B]
+//     Raw PutObject rate of the stack's S3 endpoint (TXGUARD_S3_*): C
+//     threads each PUT objects of B bytes (default 1500, the size of a fraud
+//     report) under bench/ in the reports bucket, with txguard's own S3
+//     client, for S seconds. The worker writes one such object per reviewed
+//     or blocked transaction, so this rate bounds the reports per second.
+//
 //   service_load redis-memory [--pattern P]
 //     MEMORY USAGE of every key matching P (default txg:acct:*), through
 //     TXGUARD_REDIS_URL and TXGUARD_REDIS_PASSWORD: count, mean, p50, p99
@@ -54,6 +61,7 @@
 #include "queue/consumer.h"
 #include "queue/publisher.h"
 #include "service/transaction_codec.h"
+#include "store/s3_store.h"
 
 namespace {
 
@@ -72,6 +80,7 @@ struct Options {
   std::string id_prefix = "score";
   std::string pattern = "txg:acct:*";
   long long target_count = 0;
+  int bytes = 1500;
   bool rate_given = false;
 };
 
@@ -83,6 +92,7 @@ struct Options {
                "       service_load score URL [--rate R] [--seconds S] [--warmup S] "
                "[--connections C] [--accounts A] [--id-prefix P]\n"
                "       service_load wait-decided --target N [--seconds TIMEOUT]\n"
+               "       service_load s3-put [--seconds S] [--connections C] [--bytes B]\n"
                "       service_load redis-memory [--pattern P]\n",
                problem.c_str());
   std::exit(2);
@@ -102,7 +112,8 @@ Options parseOptions(int argc, char** argv) {
   Options options;
   options.mode = argv[1];
   int i = 2;
-  if (options.mode != "redis-memory" && options.mode != "wait-decided") {
+  if (options.mode != "redis-memory" && options.mode != "wait-decided" &&
+      options.mode != "s3-put") {
     if (argc < 3) usage("missing " + std::string(options.mode == "broker" ? "FILE" : "URL"));
     options.target = argv[2];
     i = 3;
@@ -128,6 +139,8 @@ Options parseOptions(int argc, char** argv) {
       options.accounts = static_cast<int>(positiveNumber(argv[i], value));
     } else if (name == "--id-prefix") {
       options.id_prefix = value;
+    } else if (name == "--bytes") {
+      options.bytes = static_cast<int>(positiveNumber(argv[i], value));
     } else if (name == "--pattern") {
       options.pattern = value;
     } else if (name == "--target") {
@@ -403,6 +416,42 @@ int runRedisMemory(const Options& options) {
   return 0;
 }
 
+int runS3Put(const Options& options) {
+  txguard::S3StoreOptions s3;
+  s3.endpoint = requiredEnv("TXGUARD_S3_ENDPOINT");
+  s3.region = requiredEnv("TXGUARD_S3_REGION");
+  s3.bucket = requiredEnv("TXGUARD_S3_BUCKET_REPORTS");
+  s3.credentials.access_key_id = requiredEnv("TXGUARD_S3_ACCESS_KEY_ID");
+  s3.credentials.secret_access_key = requiredEnv("TXGUARD_S3_SECRET_ACCESS_KEY");
+  txguard::S3Store store(s3);
+  const std::string body(static_cast<std::size_t>(options.bytes), 'r');
+  std::atomic<long long> puts{0};
+  std::atomic<bool> failed{false};
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration<double>(options.seconds);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < options.connections; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (long long n = 0; Clock::now() < end && !failed; ++n) {
+          store.put(fmt::format("bench/{}/{}.txt", t, n), body, "text/plain; charset=utf-8");
+          ++puts;
+        }
+      } catch (const std::exception& error) {
+        std::fprintf(stderr, "service_load s3-put: %s\n", error.what());
+        failed = true;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  if (failed) return 1;
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  fmt::print("object_bytes={}\nconnections={}\nputs={}\nputs_per_second={:.0f}\n",
+             options.bytes, options.connections, puts.load(),
+             static_cast<double>(puts.load()) / elapsed);
+  return 0;
+}
+
 int runWaitDecided(const Options& options) {
   if (options.target_count <= 0) usage("wait-decided needs --target N");
   txguard::RedisClient redis = stackRedis();
@@ -434,6 +483,7 @@ int main(int argc, char** argv) {
     if (options.mode == "score") return runScore(options);
     if (options.mode == "redis-memory") return runRedisMemory(options);
     if (options.mode == "wait-decided") return runWaitDecided(options);
+    if (options.mode == "s3-put") return runS3Put(options);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "service_load %s: %s\n", options.mode.c_str(), error.what());
     return 1;

@@ -15,7 +15,8 @@
 # Phases, in order:
 #   broker     raw RabbitMQ rate with real transaction messages (publish with
 #              confirms and consume with manual acks at the same time), then
-#              the broker's latency at LATENCY_RATE in batches of LATENCY_BATCH
+#              the broker's latency at LATENCY_RATE in batches of LATENCY_BATCH,
+#              then the raw S3 PUT rate of report-sized objects
 #   drain      one worker decides a pre-filled queue of DRAIN_ROWS ACME
 #              transactions (1,000 accounts, 10 % state changes)
 #   score      POST /v1/score at SCORE_RATE requests/s, open loop
@@ -40,6 +41,9 @@
 #     have no balances, so the paysim model leaves them to the rules alone,
 #     and `none` keeps the recorded numbers comparable with older builds,
 #     where the paysim model blocked every ACME row.
+#   S3_SECONDS (10): length of each raw S3 PUT run in the broker phase
+#   UPLOAD_CONCURRENCY (8): TXGUARD_UPLOAD_CONCURRENCY of the workers, and
+#     the parallel PUTs of the second raw S3 run
 #   STOP_AFTER (empty): a phase name; the run stops after it (tuning runs)
 #   S3_NICE (0): nice value given to s3rver after it starts. s3rver replaces
 #     object storage that runs on other machines in production. With 19 it
@@ -78,6 +82,8 @@ readonly DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-600}
 readonly DRAIN_MODEL=${DRAIN_MODEL:-none}
 readonly STOP_AFTER=${STOP_AFTER:-}
 readonly S3_NICE=${S3_NICE:-0}
+readonly S3_SECONDS=${S3_SECONDS:-10}
+readonly UPLOAD_CONCURRENCY=${UPLOAD_CONCURRENCY:-8}
 
 readonly TXGUARD="$BUILD_DIR/txguard"
 readonly SERVICE_LOAD="$BUILD_DIR/bench/service_load"
@@ -162,7 +168,7 @@ start_service() {
   TXGUARD_HTTP_PORT=$port TXGUARD_LOG_LEVEL=warn \
     TXGUARD_RULES_FILE="$REPO_DIR/config/rules/default.yaml" TXGUARD_MODEL_NAME=$model \
     TXGUARD_WORKER_BATCH=$WORKER_BATCH TXGUARD_WORKER_PREFETCH=$WORKER_PREFETCH \
-    "$TXGUARD" "$command" >>"$LOG_DIR/$role.log" 2>&1 &
+    TXGUARD_UPLOAD_CONCURRENCY=$UPLOAD_CONCURRENCY "$TXGUARD" "$command" >>"$LOG_DIR/$role.log" 2>&1 &
   PIDS[$role]=$!
 }
 
@@ -310,7 +316,7 @@ record_memory() {
 record "run: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- src || echo ' (src modified)')"
 record "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 record "build: $(grep -E '^CMAKE_BUILD_TYPE:' "$BUILD_DIR/CMakeCache.txt" | cut -d= -f2), sanitizers $(grep -E '^TXGUARD_SANITIZE:' "$BUILD_DIR/CMakeCache.txt" | cut -d= -f2)"
-record "settings: WORKERS=$WORKERS WORKER_BATCH=$WORKER_BATCH WORKER_PREFETCH=$WORKER_PREFETCH REPLAYS=$REPLAYS REPLAY_BATCH=$REPLAY_BATCH S3_NICE=$S3_NICE"
+record "settings: WORKERS=$WORKERS WORKER_BATCH=$WORKER_BATCH WORKER_PREFETCH=$WORKER_PREFETCH REPLAYS=$REPLAYS REPLAY_BATCH=$REPLAY_BATCH S3_NICE=$S3_NICE UPLOAD_CONCURRENCY=$UPLOAD_CONCURRENCY"
 
 log "generating data in $DATA_DIR"
 python3 "$HELPERS/make-acme.py" --rows "$DRAIN_ROWS" --accounts 1000 --account-base 40000000 \
@@ -351,6 +357,18 @@ run_timed broker-latency "$SERVICE_LOAD" broker "$DATA_DIR/latency.jsonl" --seco
   --batch "$LATENCY_BATCH" --rate "$LATENCY_RATE" ||
   die "broker latency run failed; see $LOG_DIR/broker-latency.log"
 record "broker latency at ${LATENCY_RATE}/s in batches of $LATENCY_BATCH: $(grep latency "$LOG_DIR/broker-latency.log" | tr '\n' ' ')"
+# The raw PutObject rate of the S3 endpoint with report-sized objects, one
+# at a time and UPLOAD_CONCURRENCY at once: every reviewed or blocked
+# transaction is one such PUT, so this bounds the flagged transactions/s.
+for connections in 1 "$UPLOAD_CONCURRENCY"; do
+  cpu_snapshot "s3-$connections-start"
+  run_timed "s3-put-$connections" "$SERVICE_LOAD" s3-put --seconds "$S3_SECONDS" \
+    --connections "$connections" || die "S3 PUT run failed; see $LOG_DIR/s3-put-$connections.log"
+  cpu_snapshot "s3-$connections-end"
+  record "s3 put: $(tr '\n' ' ' <"$LOG_DIR/s3-put-$connections.log")"
+  cpu_report "s3-put-$connections" "s3-$connections-start" "s3-$connections-end" \
+    "$(cat "$WORK_DIR/s3-put-$connections.cpu")"
+done
 phase_done broker
 
 # --- 2. worker drains a pre-filled queue --------------------------------------

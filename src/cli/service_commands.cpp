@@ -388,7 +388,8 @@ int runWorker() {
     std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
     DecisionStore store(*redis, config.decision_ttl);
     AccountCache account_cache(config.account_cache);
-    DecisionService decisions(store, *runtime.setups, runtime.metrics, &account_cache);
+    DecisionService decisions(store, *runtime.setups, runtime.metrics, &account_cache,
+                              reportsFromAction(config.reports_from));
     ConsumerOptions consumer_options;
     consumer_options.prefetch = static_cast<std::uint16_t>(config.worker_prefetch);
     Consumer consumer(runtime.amqpConfig("txguard-worker-" + holder), QueueTopology{},

@@ -154,6 +154,11 @@ ServiceConfig loadServiceConfig(ServiceRole role, const EnvironmentLookup& envir
                    "TXGUARD_PAN_HASH_KEY: too short; use at least 16 random characters");
     reader.seconds("TXGUARD_DECISION_TTL_SECONDS", config.decision_ttl, 60, 31'536'000);
     reader.integer("TXGUARD_ACCOUNT_CACHE", config.account_cache, 0, 1'000'000, "accounts");
+    reader.text("TXGUARD_REPORTS_FROM", config.reports_from);
+    reader.require(config.reports_from == "review" || config.reports_from == "block",
+                   fmt::format("TXGUARD_REPORTS_FROM: '{}' is not an action that gets reports; use "
+                               "review (reviewed and blocked transactions) or block (blocked only)",
+                               config.reports_from));
   }
 
   reader.integer("TXGUARD_WORKER_PREFETCH", config.worker_prefetch, 1, 65535, "messages");
@@ -195,6 +200,7 @@ std::vector<std::pair<std::string, std::string>> describeConfig(const ServiceCon
       {"worker_linger_ms", std::to_string(config.worker_linger_ms)},
       {"upload_concurrency", std::to_string(config.upload_concurrency)},
       {"account_cache", std::to_string(config.account_cache)},
+      {"reports_from", config.reports_from},
       {"worker_batch", std::to_string(config.worker_batch)},
       {"worker_max_deliveries", std::to_string(config.worker_max_deliveries)},
       {"decision_ttl_seconds", std::to_string(config.decision_ttl.count())},

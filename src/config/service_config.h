@@ -53,6 +53,9 @@ struct ServiceConfig {
   std::uint32_t worker_linger_ms = 5;
   std::uint32_t upload_concurrency = 8;
   std::uint32_t account_cache = 20000;
+  // Lowest action that gets a fraud report object: "review" (reviewed and
+  // blocked transactions) or "block" (blocked ones only).
+  std::string reports_from = "review";
   std::chrono::seconds decision_ttl{86400};
   std::chrono::seconds shutdown_grace{25};
   std::uint64_t max_body_bytes = 1 << 20;

@@ -194,7 +194,8 @@ void handleScore(ApiContext& context, const httplib::Request& request,
 
   auto redis = context.redis.acquire();
   DecisionStore store(*redis, context.config.decision_ttl);
-  DecisionService service(store, context.setups, context.metrics, context.account_cache);
+  DecisionService service(store, context.setups, context.metrics, context.account_cache,
+                          reportsFromAction(context.config.reports_from));
   std::vector<ScoredTransaction> scored;
   try {
     service.score(transactions, {}, scored);
@@ -297,8 +298,14 @@ void handleReport(ApiContext& context, const std::string& id, httplib::Response&
   }
   const nlohmann::json parsed = nlohmann::json::parse(*decision, nullptr, false);
   if (parsed.is_discarded() || !parsed.contains("report_key")) {
+    const Action action = actionOfDecisionJson(*decision);
     sendError(response, 404,
-              fmt::format("transaction '{}' has no fraud report: it was allowed", id));
+              action == Action::kAllow
+                  ? fmt::format("transaction '{}' has no fraud report: it was allowed", id)
+                  : fmt::format("transaction '{}' has no fraud report: it was {}, and "
+                                "TXGUARD_REPORTS_FROM={} writes reports for blocked "
+                                "transactions only",
+                                id, actionName(action), context.config.reports_from));
     return;
   }
   const std::string key = parsed["report_key"];

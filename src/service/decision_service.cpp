@@ -27,8 +27,16 @@ Action actionOfDecisionJson(std::string_view decision_json) {
 }
 
 DecisionService::DecisionService(DecisionStore& store, const ScoringSetupSource& setups,
-                                 Metrics& metrics, AccountCache* cache)
-    : store_(store), setups_(setups), metrics_(metrics), cache_(cache) {}
+                                 Metrics& metrics, AccountCache* cache, Action reports_from)
+    : store_(store),
+      setups_(setups),
+      metrics_(metrics),
+      cache_(cache),
+      reports_from_(reports_from) {}
+
+Action reportsFromAction(std::string_view name) {
+  return name == "block" ? Action::kBlock : Action::kReview;
+}
 
 void DecisionService::score(std::span<const Transaction> transactions,
                             std::span<const std::int64_t> ingested_at_ms,
@@ -215,14 +223,14 @@ void DecisionService::scoreRemaining(
 
 DecisionWrite DecisionService::decisionWrite(const Transaction& transaction,
                                              const Decision& decision,
-                                             const PendingDecision& pending) {
+                                             const PendingDecision& pending) const {
   DecisionWrite write;
   write.transaction_id = transaction.id;
   write.alert = decision.action != Action::kAllow;
 
   std::string json;
   appendDecisionJson(json, decision);
-  if (write.alert) {
+  if (write.alert && decision.action >= reports_from_) {
     write.report_key = fraudReportKey(transaction);
     write.report_body = renderFraudReport(transaction, pending.previous, decision);
     json.pop_back();

@@ -42,9 +42,10 @@ class DecisionService {
 
   // `cache` (optional, may be shared between threads) keeps the states
   // this service committed, so that a later call reads only the other
-  // accounts from Redis.
+  // accounts from Redis. Decisions of `reports_from` or a stronger action
+  // get a fraud report; every flagged decision gets an alert.
   DecisionService(DecisionStore& store, const ScoringSetupSource& setups, Metrics& metrics,
-                  AccountCache* cache = nullptr);
+                  AccountCache* cache = nullptr, Action reports_from = Action::kReview);
 
   // Decides every transaction in order. `ingested_at_ms` (same length, or
   // empty) feeds the ingest-to-decision latency. Throws RedisError when
@@ -60,14 +61,18 @@ class DecisionService {
                       std::vector<std::size_t> remaining,
                       std::unordered_map<std::string_view, AccountSnapshot>& known,
                       std::vector<ScoredTransaction>& out);
-  static DecisionWrite decisionWrite(const Transaction& transaction, const Decision& decision,
-                                     const PendingDecision& pending);
+  DecisionWrite decisionWrite(const Transaction& transaction, const Decision& decision,
+                              const PendingDecision& pending) const;
 
   DecisionStore& store_;
   const ScoringSetupSource& setups_;
   Metrics& metrics_;
   AccountCache* cache_;
+  Action reports_from_;
 };
+
+// The action named by TXGUARD_REPORTS_FROM ("review" or "block").
+Action reportsFromAction(std::string_view name);
 
 // Parses the action out of a stored decision JSON.
 Action actionOfDecisionJson(std::string_view decision_json);

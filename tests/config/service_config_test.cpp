@@ -113,6 +113,21 @@ TEST(ServiceConfig, UploadConcurrencyIsChecked) {
   }
 }
 
+TEST(ServiceConfig, ReportsFromIsReviewOrBlock) {
+  auto values = minimalWorkerEnvironment();
+  EXPECT_EQ(loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values)).reports_from, "review");
+  values["TXGUARD_REPORTS_FROM"] = "block";
+  EXPECT_EQ(loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values)).reports_from, "block");
+  values["TXGUARD_REPORTS_FROM"] = "allow";
+  try {
+    loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values));
+    ADD_FAILURE() << "allow accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("TXGUARD_REPORTS_FROM: 'allow'"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(ServiceConfig, DescriptionHidesSecrets) {
   const ServiceConfig config =
       loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(minimalWorkerEnvironment()));

@@ -145,6 +145,31 @@ TEST_F(DecisionServiceTest, RedeliveryKeepsFirstDecision) {
   EXPECT_EQ(storedHistoryCount(), history + 1);
 }
 
+TEST_F(DecisionServiceTest, ReportsFromBlockSkipsReviewedReports) {
+  DecisionService service(*store_, *setups_, metrics_, nullptr, Action::kBlock);
+  // Seven payments in one minute trip the burst rule (review); a payment
+  // from another state ten minutes later trips the location rule (block).
+  std::vector<Transaction> batch;
+  for (int i = 0; i < 7; ++i) batch.push_back(transaction("b" + std::to_string(i), 0, "SP"));
+  batch.push_back(transaction("moved", 10, "RJ"));
+  const auto scored = score(service, batch);
+
+  int reviews = 0;
+  int blocks = 0;
+  for (const auto& one : scored) {
+    const bool has_report = one.decision_json.find("\"report_key\"") != std::string::npos;
+    EXPECT_EQ(has_report, one.action == Action::kBlock) << one.decision_json;
+    reviews += one.action == Action::kReview;
+    blocks += one.action == Action::kBlock;
+  }
+  ASSERT_GT(reviews, 0) << "the test data no longer trips a review rule";
+  ASSERT_GT(blocks, 0) << "the test data no longer trips a block rule";
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kReportsOutbox), static_cast<std::uint64_t>(blocks));
+  // Every flagged decision still raises an alert.
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kAlertsOutbox),
+            static_cast<std::uint64_t>(reviews + blocks));
+}
+
 TEST_F(DecisionServiceTest, CacheDoesNotChangeDecisions) {
   // The same sequence scored with and without a cache, in batches, ends
   // in the same stored state and the same actions.

@@ -299,11 +299,11 @@ int runWorker() {
   constexpr std::uint64_t kMaxOutboxBytes = 64ULL << 20;
   std::atomic<bool> outbox_full{false};
   std::atomic<bool> outbox_stop{false};
+  OutboxOptions outbox_options{holder};
+  outbox_options.upload_concurrency = config.upload_concurrency;
   std::thread outbox_thread([&] {
     std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
     DecisionStore store(*redis, config.decision_ttl);
-    OutboxOptions outbox_options{holder};
-    outbox_options.upload_concurrency = config.upload_concurrency;
     OutboxUploader uploader(store, *runtime.reports, *runtime.archive, runtime.metrics,
                             outbox_options);
     const auto measure = [&] {
@@ -321,13 +321,20 @@ int runWorker() {
       }
       outbox_full = full;
     };
-    runPasses(outbox_stop, runtime.metrics, "outbox", "outbox upload failed; entries stay in redis",
-              std::chrono::milliseconds(500), [&] { return uploader.runOnce(); }, measure);
-    try {
-      uploader.release();
-    } catch (const std::exception& error) {
-      log::warn("could not release the outbox lease", {{"error", error.what()}});
-    }
+    runPasses(outbox_stop, runtime.metrics, "outbox", "report upload failed; reports stay in redis",
+              std::chrono::milliseconds(500), [&] { return uploader.runReportsOnce(); }, measure);
+  });
+  // Archive objects go on a thread and connection of their own, under the
+  // same lease, so that building and compressing one does not hold up the
+  // reports.
+  std::thread archive_thread([&] {
+    std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
+    DecisionStore store(*redis, config.decision_ttl);
+    OutboxUploader uploader(store, *runtime.reports, *runtime.archive, runtime.metrics,
+                            outbox_options);
+    runPasses(outbox_stop, runtime.metrics, "outbox",
+              "archive upload failed; archive lines stay in redis", std::chrono::milliseconds(500),
+              [&] { return uploader.runArchiveOnce(); });
   });
 
   // The alert relay publishes committed alerts from Redis to RabbitMQ on
@@ -412,10 +419,17 @@ int runWorker() {
     stop_watch.join();
   }
 
-  // The uploader finishes its current pass and gives up its lease, so
-  // another worker takes over the outbox at once.
+  // The uploaders finish their current passes, then the lease is given
+  // up, so another worker takes over the outbox at once.
   outbox_stop = true;
   outbox_thread.join();
+  archive_thread.join();
+  try {
+    std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
+    DecisionStore(*redis, config.decision_ttl).releaseLeadership("outbox", holder);
+  } catch (const std::exception& error) {
+    log::warn("could not release the outbox lease", {{"error", error.what()}});
+  }
   alert_thread.join();
   lag_thread.join();
   health.stop();

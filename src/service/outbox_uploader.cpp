@@ -93,18 +93,20 @@ void OutboxUploader::putReports(const std::vector<std::string>& entries) {
   if (first_error) std::rethrow_exception(first_error);
 }
 
-std::size_t OutboxUploader::runOnce() {
+std::size_t OutboxUploader::runReportsOnce() {
   if (!store_.tryLeadership("outbox", options_.holder, options_.lease)) return 0;
-  std::size_t moved = 0;
-
   const auto reports = store_.peekOutbox(DecisionStore::kReportsOutbox, options_.report_batch);
+  if (reports.empty()) return 0;
   putReports(reports);
   if (!store_.dropOutboxAsHolder(DecisionStore::kReportsOutbox, reports.size(), "outbox",
                                  options_.holder)) {
     return leaseLost(reports.size());
   }
-  moved += reports.size();
+  return reports.size();
+}
 
+std::size_t OutboxUploader::runArchiveOnce() {
+  if (!store_.tryLeadership("outbox", options_.holder, options_.lease)) return 0;
   // Each archive entry contains the lines of one commit (a worker batch). Take
   // whole entries, oldest first, until the object has archive_batch lines
   // or more, reading a few entries at a time to bound memory.
@@ -123,15 +125,13 @@ std::size_t OutboxUploader::runOnce() {
     }
     if (entries.size() < peek) break;
   }
-  if (entries_used > 0) {
-    archive_.put(archiveChunkKey(nowMs(), content), gzipCompress(content), "application/gzip");
-    if (!store_.dropOutboxAsHolder(DecisionStore::kArchiveOutbox, entries_used, "outbox",
-                                   options_.holder)) {
-      return leaseLost(lines);
-    }
-    moved += lines;
+  if (entries_used == 0) return 0;
+  archive_.put(archiveChunkKey(nowMs(), content), gzipCompress(content), "application/gzip");
+  if (!store_.dropOutboxAsHolder(DecisionStore::kArchiveOutbox, entries_used, "outbox",
+                                 options_.holder)) {
+    return leaseLost(lines);
   }
-  return moved;
+  return lines;
 }
 
 }  // namespace txguard

@@ -36,10 +36,13 @@ class OutboxUploader {
   // moved. Throws
   // ObjectStoreError or RedisError; nothing leaves the outbox before its
   // object is written, so a failure only delays.
-  std::size_t runOnce();
+  std::size_t runOnce() { return runReportsOnce() + runArchiveOnce(); }
 
-  // Gives up the upload lease (at shutdown).
-  void release() { store_.releaseLeadership("outbox", options_.holder); }
+  // The two halves of runOnce, under the same lease. The worker runs them
+  // on two threads, each with its own uploader and Redis connection, so
+  // that a large archive object does not hold up the reports.
+  std::size_t runReportsOnce();
+  std::size_t runArchiveOnce();
 
   // Entries waiting in both outbox lists.
   std::uint64_t backlog();

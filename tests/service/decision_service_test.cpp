@@ -19,6 +19,7 @@
 #include "queue/amqp_connection.h"
 #include "queue/publisher.h"
 #include "service/alert_relay.h"
+#include "service/gzip.h"
 #include "service/outbox_uploader.h"
 #include "store/local_folder_store.h"
 #include "service_harness.h"
@@ -370,6 +371,37 @@ TEST_F(DecisionServiceTest, UploaderWritesReportsConcurrentlyAndKeepsThemOnFailu
   OutboxUploader one_at_a_time(*store_, single, archive, metrics_, options);
   EXPECT_EQ(one_at_a_time.runOnce(), 5u);
   EXPECT_EQ(single.mostInFlight(), 1);
+  std::filesystem::remove_all(root);
+}
+
+TEST_F(DecisionServiceTest, ReportAndArchivePassesMoveOnlyTheirOwnList) {
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / ("txguard-halves-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(root);
+  LocalFolderStore reports(root / "reports", false);
+  LocalFolderStore archive(root / "archive", false);
+  redis_->command({"LPUSH", std::string(DecisionStore::kReportsOutbox), "reports/a.txt\nreport a"});
+  redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":1}\n{\"line\":2}"});
+  redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":3}"});
+
+  // Two uploaders of one process (one holder), as the worker's two threads.
+  OutboxUploader report_side(*store_, reports, archive, metrics_, OutboxOptions{"halves"});
+  EXPECT_EQ(report_side.runReportsOnce(), 1u);
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kReportsOutbox), 0u);
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 2u) << "the report pass took archive lines";
+  EXPECT_EQ(reports.get("reports/a.txt"), "report a");
+
+  EXPECT_EQ(report_side.runArchiveOnce(), 3u);
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 0u);
+  const auto objects = archive.list("archive/");
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(gzipDecompress(*archive.get(objects[0].key)), "{\"line\":1}\n{\"line\":2}\n{\"line\":3}\n");
+
+  // Another holder gets nothing while this one holds the lease.
+  redis_->command({"LPUSH", std::string(DecisionStore::kReportsOutbox), "reports/b.txt\nreport b"});
+  OutboxUploader other(*store_, reports, archive, metrics_, OutboxOptions{"someone-else"});
+  EXPECT_EQ(other.runReportsOnce(), 0u);
+  EXPECT_EQ(other.runArchiveOnce(), 0u);
   std::filesystem::remove_all(root);
 }
 

@@ -44,6 +44,8 @@
 #   S3_SECONDS (10): length of each raw S3 PUT run in the broker phase
 #   UPLOAD_CONCURRENCY (8): TXGUARD_UPLOAD_CONCURRENCY of the workers, and
 #     the parallel PUTs of the second raw S3 run
+#   REPORTS_FROM (review): TXGUARD_REPORTS_FROM of the api and workers;
+#     block writes report objects for blocked transactions only
 #   STOP_AFTER (empty): a phase name; the run stops after it (tuning runs)
 #   S3_NICE (0): nice value given to s3rver after it starts. s3rver replaces
 #     object storage that runs on other machines in production. With 19 it
@@ -318,7 +320,7 @@ record_memory() {
 record "run: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- src || echo ' (src modified)')"
 record "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 record "build: $(grep -E '^CMAKE_BUILD_TYPE:' "$BUILD_DIR/CMakeCache.txt" | cut -d= -f2), sanitizers $(grep -E '^TXGUARD_SANITIZE:' "$BUILD_DIR/CMakeCache.txt" | cut -d= -f2)"
-record "settings: WORKERS=$WORKERS WORKER_BATCH=$WORKER_BATCH WORKER_PREFETCH=$WORKER_PREFETCH REPLAYS=$REPLAYS REPLAY_BATCH=$REPLAY_BATCH S3_NICE=$S3_NICE UPLOAD_CONCURRENCY=$UPLOAD_CONCURRENCY"
+record "settings: WORKERS=$WORKERS WORKER_BATCH=$WORKER_BATCH WORKER_PREFETCH=$WORKER_PREFETCH REPLAYS=$REPLAYS REPLAY_BATCH=$REPLAY_BATCH S3_NICE=$S3_NICE UPLOAD_CONCURRENCY=$UPLOAD_CONCURRENCY REPORTS_FROM=$REPORTS_FROM"
 
 log "generating data in $DATA_DIR"
 python3 "$HELPERS/make-acme.py" --rows "$DRAIN_ROWS" --accounts 1000 --account-base 40000000 \

@@ -126,6 +126,9 @@ std::size_t OutboxUploader::runArchiveOnce() {
     if (entries.size() < peek) break;
   }
   if (entries_used == 0) return 0;
+  const auto now = std::chrono::steady_clock::now();
+  if (lines < options_.archive_batch && now - last_archive_ < options_.archive_interval) return 0;
+  last_archive_ = now;
   archive_.put(archiveChunkKey(nowMs(), content), gzipCompress(content), "application/gzip");
   if (!store_.dropOutboxAsHolder(DecisionStore::kArchiveOutbox, entries_used, "outbox",
                                  options_.holder)) {

@@ -19,6 +19,9 @@ struct OutboxOptions {
   // Archive lines per object: whole commits are added until the object
   // has this many lines or more.
   std::size_t archive_batch = 5000;
+  // A smaller archive object is written only this long after the previous
+  // one, so that light traffic does not make one tiny object per pass.
+  std::chrono::milliseconds archive_interval{2000};
   std::size_t report_batch = 200;    // reports per pass
   // Report PUTs in flight at once. Each report is its own object, and one
   // PUT at a time caps the uploads at one per round trip to S3.
@@ -58,6 +61,7 @@ class OutboxUploader {
   ObjectStore& archive_;
   Metrics& metrics_;
   OutboxOptions options_;
+  std::chrono::steady_clock::time_point last_archive_{};
 };
 
 // Object key of an archive chunk: archive/YYYY/MM/DD/HH/<hex>.jsonl.gz,

@@ -397,6 +397,20 @@ TEST_F(DecisionServiceTest, ReportAndArchivePassesMoveOnlyTheirOwnList) {
   ASSERT_EQ(objects.size(), 1u);
   EXPECT_EQ(gzipDecompress(*archive.get(objects[0].key)), "{\"line\":1}\n{\"line\":2}\n{\"line\":3}\n");
 
+  // A small object right after the last one waits for the interval; a
+  // full one does not.
+  redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":4}"});
+  EXPECT_EQ(report_side.runArchiveOnce(), 0u);
+  EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 1u);
+  OutboxOptions full_options{"halves"};
+  full_options.archive_batch = 2;
+  OutboxUploader full_side(*store_, reports, archive, metrics_, full_options);
+  EXPECT_EQ(full_side.runArchiveOnce(), 1u) << "a new uploader has no previous object to wait for";
+  redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":5}"});
+  redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":6}"});
+  EXPECT_EQ(full_side.runArchiveOnce(), 2u) << "a full object waited for the interval";
+  EXPECT_EQ(archive.list("archive/").size(), 3u);
+
   // Another holder gets nothing while this one holds the lease.
   redis_->command({"LPUSH", std::string(DecisionStore::kReportsOutbox), "reports/b.txt\nreport b"});
   OutboxUploader other(*store_, reports, archive, metrics_, OutboxOptions{"someone-else"});

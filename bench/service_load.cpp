@@ -424,11 +424,13 @@ int runS3Put(const Options& options) {
   s3.credentials.access_key_id = requiredEnv("TXGUARD_S3_ACCESS_KEY_ID");
   s3.credentials.secret_access_key = requiredEnv("TXGUARD_S3_SECRET_ACCESS_KEY");
   txguard::S3Store store(s3);
+
   const std::string body(static_cast<std::size_t>(options.bytes), 'r');
   std::atomic<long long> puts{0};
   std::atomic<bool> failed{false};
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration<double>(options.seconds);
+
   std::vector<std::thread> threads;
   for (int t = 0; t < options.connections; ++t) {
     threads.emplace_back([&, t] {
@@ -445,6 +447,7 @@ int runS3Put(const Options& options) {
   }
   for (std::thread& thread : threads) thread.join();
   if (failed) return 1;
+
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   fmt::print("object_bytes={}\nconnections={}\nputs={}\nputs_per_second={:.0f}\n",
              options.bytes, options.connections, puts.load(),

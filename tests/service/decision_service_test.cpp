@@ -146,7 +146,7 @@ TEST_F(DecisionServiceTest, RedeliveryKeepsFirstDecision) {
   EXPECT_EQ(storedHistoryCount(), history + 1);
 }
 
-TEST_F(DecisionServiceTest, ReportsFromBlockSkipsReviewedReports) {
+TEST_F(DecisionServiceTest, ReportsFromBlockSkipsReviews) {
   DecisionService service(*store_, *setups_, metrics_, nullptr, Action::kBlock);
   // Seven payments in one minute trip the burst rule (review); a payment
   // from another state ten minutes later trips the location rule (block).
@@ -305,7 +305,7 @@ class CountingStore : public ObjectStore {
     --in_flight_;
     {
       std::lock_guard lock(mutex_);
-      if (key == failing_key_) throw ObjectStoreError("put '" + key + "': refused by the test");
+      if (key == failing_key_) throw ObjectStoreError("put '" + key + "': rejected by the test");
     }
     folder_.put(key, body, type);
   }
@@ -330,7 +330,7 @@ class CountingStore : public ObjectStore {
   std::atomic<int> most_in_flight_{0};
 };
 
-TEST_F(DecisionServiceTest, UploaderWritesReportsConcurrentlyAndKeepsThemOnFailure) {
+TEST_F(DecisionServiceTest, UploaderPutsReportsInParallel) {
   const std::filesystem::path root =
       std::filesystem::temp_directory_path() / ("txguard-uploader-" + std::to_string(::getpid()));
   std::filesystem::remove_all(root);
@@ -374,7 +374,7 @@ TEST_F(DecisionServiceTest, UploaderWritesReportsConcurrentlyAndKeepsThemOnFailu
   std::filesystem::remove_all(root);
 }
 
-TEST_F(DecisionServiceTest, ReportAndArchivePassesMoveOnlyTheirOwnList) {
+TEST_F(DecisionServiceTest, UploaderPassesAreSeparate) {
   const std::filesystem::path root =
       std::filesystem::temp_directory_path() / ("txguard-halves-" + std::to_string(::getpid()));
   std::filesystem::remove_all(root);

@@ -364,7 +364,9 @@ record "broker latency at ${LATENCY_RATE}/s in batches of $LATENCY_BATCH: $(grep
 # The raw PutObject rate of the S3 endpoint with report-sized objects, one
 # at a time and UPLOAD_CONCURRENCY at once: every reviewed or blocked
 # transaction is one such PUT, so this bounds the flagged transactions/s.
-for connections in 1 "$UPLOAD_CONCURRENCY"; do
+s3_runs=(1)
+((UPLOAD_CONCURRENCY > 1)) && s3_runs+=("$UPLOAD_CONCURRENCY")
+for connections in "${s3_runs[@]}"; do
   cpu_snapshot "s3-$connections-start"
   run_timed "s3-put-$connections" "$SERVICE_LOAD" s3-put --seconds "$S3_SECONDS" \
     --connections "$connections" || die "S3 PUT run failed; see $LOG_DIR/s3-put-$connections.log"

@@ -90,6 +90,9 @@ struct ServiceRuntime {
       options.bucket = bucket;
       options.credentials.access_key_id = config.s3_access_key_id;
       options.credentials.secret_access_key = config.s3_secret_access_key;
+      // The report uploads keep their connections, and the API's requests
+      // share the pool with them.
+      options.idle_connections = std::size_t{8} + config.upload_concurrency;
       options.on_retry = [this](const S3RetryEvent& event) {
         metrics.retries("s3").Increment();
         log::limited(log::Level::kWarn, "s3 request retried",
@@ -324,9 +327,9 @@ int runWorker() {
     runPasses(outbox_stop, runtime.metrics, "outbox", "report upload failed; reports stay in redis",
               std::chrono::milliseconds(500), [&] { return uploader.runReportsOnce(); }, measure);
   });
-  // Archive objects go on a thread and connection of their own, under the
-  // same lease, so that building and compressing one does not hold up the
-  // reports.
+  // Archive objects go on a thread and connection of their own, under a
+  // lease of their own, so that building and compressing one does not hold
+  // up the reports.
   std::thread archive_thread([&] {
     std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
     DecisionStore store(*redis, config.decision_ttl);
@@ -335,6 +338,16 @@ int runWorker() {
     runPasses(outbox_stop, runtime.metrics, "outbox",
               "archive upload failed; archive lines stay in redis", std::chrono::milliseconds(500),
               [&] { return uploader.runArchiveOnce(); });
+    // At shutdown the lines of the last seconds go out now, instead of
+    // waiting for the next lease holder, which may be hours away when the
+    // workers scale to zero. Bounded, because other workers keep adding.
+    try {
+      for (int pass = 0; pass < 10 && uploader.runArchiveOnce(/*flush=*/true) > 0; ++pass) {
+      }
+    } catch (const std::exception& error) {
+      log::warn("archive lines left in redis for another worker to upload",
+                {{"error", error.what()}});
+    }
   });
 
   // The alert relay publishes committed alerts from Redis to RabbitMQ on
@@ -419,16 +432,18 @@ int runWorker() {
     stop_watch.join();
   }
 
-  // The uploaders finish their current passes, then the lease is given
+  // The uploaders finish their current passes, then the leases are given
   // up, so another worker takes over the outbox at once.
   outbox_stop = true;
   outbox_thread.join();
   archive_thread.join();
   try {
     std::unique_ptr<RedisClient> redis = runtime.newRedisClient();
-    DecisionStore(*redis, config.decision_ttl).releaseLeadership("outbox", holder);
+    DecisionStore store(*redis, config.decision_ttl);
+    store.releaseLeadership(OutboxUploader::kReportsLease, holder);
+    store.releaseLeadership(OutboxUploader::kArchiveLease, holder);
   } catch (const std::exception& error) {
-    log::warn("could not release the outbox lease", {{"error", error.what()}});
+    log::warn("could not release the outbox leases", {{"error", error.what()}});
   }
   alert_thread.join();
   lag_thread.join();

@@ -155,10 +155,7 @@ ServiceConfig loadServiceConfig(ServiceRole role, const EnvironmentLookup& envir
     reader.seconds("TXGUARD_DECISION_TTL_SECONDS", config.decision_ttl, 60, 31'536'000);
     reader.integer("TXGUARD_ACCOUNT_CACHE", config.account_cache, 0, 1'000'000, "accounts");
     reader.text("TXGUARD_REPORTS_FROM", config.reports_from);
-    reader.require(config.reports_from == "review" || config.reports_from == "block",
-                   fmt::format("TXGUARD_REPORTS_FROM: '{}' is not an action that gets reports; use "
-                               "review (reviewed and blocked transactions) or block (blocked only)",
-                               config.reports_from));
+    reader.oneOf("TXGUARD_REPORTS_FROM", config.reports_from, {"review", "block"});
   }
 
   reader.integer("TXGUARD_WORKER_PREFETCH", config.worker_prefetch, 1, 65535, "messages");

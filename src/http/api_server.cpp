@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -275,6 +279,25 @@ void handleAlerts(ApiContext& context, const httplib::Request& request,
   }
 }
 
+// The reason a decided transaction has no report. A reviewed one got none
+// because TXGUARD_REPORTS_FROM was block when it was decided.
+std::string noReportMessage(std::string_view id, Action action) {
+  switch (action) {
+    case Action::kAllow:
+      return fmt::format("transaction '{}' has no fraud report: it was allowed", id);
+    case Action::kReview:
+      return fmt::format("transaction '{}' has no fraud report: it was reviewed while "
+                         "TXGUARD_REPORTS_FROM=block, which writes reports for blocked "
+                         "transactions only",
+                         id);
+    case Action::kBlock:
+      break;
+  }
+  return fmt::format("transaction '{}' has no fraud report: it was blocked, but its stored "
+                     "decision has no report key; the stored decision may be damaged",
+                     id);
+}
+
 void handleReport(ApiContext& context, const std::string& id, httplib::Response& response) {
   if (context.reports == nullptr) {
     sendError(response, 503, "object storage is not configured");
@@ -298,14 +321,7 @@ void handleReport(ApiContext& context, const std::string& id, httplib::Response&
   }
   const nlohmann::json parsed = nlohmann::json::parse(*decision, nullptr, false);
   if (parsed.is_discarded() || !parsed.contains("report_key")) {
-    const Action action = actionOfDecisionJson(*decision);
-    sendError(response, 404,
-              action == Action::kAllow
-                  ? fmt::format("transaction '{}' has no fraud report: it was allowed", id)
-                  : fmt::format("transaction '{}' has no fraud report: it was {}, and "
-                                "TXGUARD_REPORTS_FROM={} writes reports for blocked "
-                                "transactions only",
-                                id, actionName(action), context.config.reports_from));
+    sendError(response, 404, noReportMessage(id, actionOfDecisionJson(*decision)));
     return;
   }
   const std::string key = parsed["report_key"];
@@ -476,9 +492,10 @@ void ApiServer::start(int port, int threads) {
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // cpp-httplib's default also sets SO_REUSEPORT, which let a second
   // process bind the same port and share its connections unnoticed.
-  server_->set_socket_options([](socket_t socket) {
+  server_->set_socket_options([this](socket_t socket) {
     int yes = 1;
     setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listening_socket_ = socket;
   });
   if (port == 0) {
     port_ = server_->bind_to_any_port("0.0.0.0");
@@ -490,6 +507,13 @@ void ApiServer::start(int port, int threads) {
         fmt::format("cannot listen on port {}: in use or not permitted; set "
                     "TXGUARD_HTTP_PORT to a free port",
                     port));
+  }
+  // Debian's compiled cpp-httplib 0.11 listens with a backlog of 5, and a
+  // burst of new connections then loses SYNs, which clients resend after
+  // 1 s. A second listen() raises the backlog (Linux caps it at somaxconn).
+  if (listening_socket_ >= 0 && ::listen(listening_socket_, kListenBacklog) != 0) {
+    log::warn("could not raise the listen backlog; bursts of new connections may be dropped",
+              {{"error", std::strerror(errno)}, {"backlog", std::to_string(kListenBacklog)}});
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
 }

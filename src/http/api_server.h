@@ -53,6 +53,9 @@ class ApiServer {
   void stop();
   int port() const { return port_; }
 
+  // Pending connections the kernel queues before accept().
+  static constexpr int kListenBacklog = 1024;
+
  private:
   void registerRoutes(bool with_api);
 
@@ -60,6 +63,7 @@ class ApiServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  int listening_socket_ = -1;  // set by the socket-options hook during bind
 };
 
 }  // namespace txguard

@@ -94,19 +94,19 @@ void OutboxUploader::putReports(const std::vector<std::string>& entries) {
 }
 
 std::size_t OutboxUploader::runReportsOnce() {
-  if (!store_.tryLeadership("outbox", options_.holder, options_.lease)) return 0;
+  if (!store_.tryLeadership(kReportsLease, options_.holder, options_.lease)) return 0;
   const auto reports = store_.peekOutbox(DecisionStore::kReportsOutbox, options_.report_batch);
   if (reports.empty()) return 0;
   putReports(reports);
-  if (!store_.dropOutboxAsHolder(DecisionStore::kReportsOutbox, reports.size(), "outbox",
+  if (!store_.dropOutboxAsHolder(DecisionStore::kReportsOutbox, reports.size(), kReportsLease,
                                  options_.holder)) {
     return leaseLost(reports.size());
   }
   return reports.size();
 }
 
-std::size_t OutboxUploader::runArchiveOnce() {
-  if (!store_.tryLeadership("outbox", options_.holder, options_.lease)) return 0;
+std::size_t OutboxUploader::runArchiveOnce(bool flush) {
+  if (!store_.tryLeadership(kArchiveLease, options_.holder, options_.lease)) return 0;
   // Each archive entry contains the lines of one commit (a worker batch). Take
   // whole entries, oldest first, until the object has archive_batch lines
   // or more, reading a few entries at a time to bound memory.
@@ -127,10 +127,12 @@ std::size_t OutboxUploader::runArchiveOnce() {
   }
   if (entries_used == 0) return 0;
   const auto now = std::chrono::steady_clock::now();
-  if (lines < options_.archive_batch && now - last_archive_ < options_.archive_interval) return 0;
-  last_archive_ = now;
+  if (!flush && lines < options_.archive_batch && now - last_archive_ < options_.archive_interval) {
+    return 0;
+  }
   archive_.put(archiveChunkKey(nowMs(), content), gzipCompress(content), "application/gzip");
-  if (!store_.dropOutboxAsHolder(DecisionStore::kArchiveOutbox, entries_used, "outbox",
+  last_archive_ = now;
+  if (!store_.dropOutboxAsHolder(DecisionStore::kArchiveOutbox, entries_used, kArchiveLease,
                                  options_.holder)) {
     return leaseLost(lines);
   }

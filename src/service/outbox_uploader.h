@@ -41,11 +41,19 @@ class OutboxUploader {
   // object is written, so a failure only delays.
   std::size_t runOnce() { return runReportsOnce() + runArchiveOnce(); }
 
-  // The two halves of runOnce, under the same lease. The worker runs them
-  // on two threads, each with its own uploader and Redis connection, so
-  // that a large archive object does not hold up the reports.
+  // The two halves of runOnce, each under its own lease (kReportsLease,
+  // kArchiveLease). The worker runs them on two threads, each with its own
+  // uploader and Redis connection, so that a large archive object does not
+  // hold up the reports. A separate lease per thread keeps one thread from
+  // renewing a lease that the other lost during a pass. With `flush`, a
+  // partial archive object is written without waiting for
+  // archive_interval (at shutdown).
   std::size_t runReportsOnce();
-  std::size_t runArchiveOnce();
+  std::size_t runArchiveOnce(bool flush = false);
+
+  // Lease names: the keys are txg:lease:outbox and txg:lease:archive.
+  static constexpr std::string_view kReportsLease = "outbox";
+  static constexpr std::string_view kArchiveLease = "archive";
 
   // Entries waiting in both outbox lists.
   std::uint64_t backlog();

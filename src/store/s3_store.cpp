@@ -127,7 +127,7 @@ S3Store::S3Store(S3StoreOptions options) : options_(std::move(options)) {
     throw ObjectStoreError("invalid S3 retry max_attempts " +
                            std::to_string(options_.retry.max_attempts) + ": use 1 or more");
   }
-  pool_ = std::make_unique<s3http::HandlePool>();
+  pool_ = std::make_unique<s3http::HandlePool>(options_.idle_connections);
 }
 
 S3Store::~S3Store() = default;

@@ -52,6 +52,9 @@ struct S3StoreOptions {
   std::uint64_t part_size_bytes = 8ULL << 20;
   // Keys per ListObjectsV2 page, 1 to 1000.
   int list_page_size = 1000;
+  // Idle connections kept for reuse. Requests in flight beyond this number
+  // open a new connection each time.
+  std::size_t idle_connections = 8;
 };
 
 // Thread safety: all methods may be called concurrently. Requests share a

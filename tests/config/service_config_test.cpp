@@ -123,7 +123,7 @@ TEST(ServiceConfig, ReportsFromIsReviewOrBlock) {
     loadServiceConfig(ServiceRole::kWorker, fakeEnvironment(values));
     ADD_FAILURE() << "allow accepted";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("TXGUARD_REPORTS_FROM: 'allow'"), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("TXGUARD_REPORTS_FROM: invalid value 'allow'; use one of review, block"), std::string::npos)
         << error.what();
   }
 }

@@ -384,38 +384,46 @@ TEST_F(DecisionServiceTest, UploaderPassesAreSeparate) {
   redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":1}\n{\"line\":2}"});
   redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":3}"});
 
-  // Two uploaders of one process (one holder), as the worker's two threads.
-  OutboxUploader report_side(*store_, reports, archive, metrics_, OutboxOptions{"halves"});
-  EXPECT_EQ(report_side.runReportsOnce(), 1u);
+  OutboxOptions options{"halves"};
+  options.archive_interval = std::chrono::hours(1);
+  OutboxUploader uploader(*store_, reports, archive, metrics_, options);
+  EXPECT_EQ(uploader.runReportsOnce(), 1u);
   EXPECT_EQ(store_->outboxLength(DecisionStore::kReportsOutbox), 0u);
   EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 2u) << "the report pass took archive lines";
   EXPECT_EQ(reports.get("reports/a.txt"), "report a");
 
-  EXPECT_EQ(report_side.runArchiveOnce(), 3u);
+  EXPECT_EQ(uploader.runArchiveOnce(), 3u) << "the first object waits for no interval";
   EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 0u);
   const auto objects = archive.list("archive/");
   ASSERT_EQ(objects.size(), 1u);
   EXPECT_EQ(gzipDecompress(*archive.get(objects[0].key)), "{\"line\":1}\n{\"line\":2}\n{\"line\":3}\n");
 
-  // A small object right after the last one waits for the interval; a
-  // full one does not.
+  // A small object right after the last one waits for the interval, unless
+  // flushed (at shutdown); a full one does not wait.
   redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":4}"});
-  EXPECT_EQ(report_side.runArchiveOnce(), 0u);
+  EXPECT_EQ(uploader.runArchiveOnce(), 0u);
   EXPECT_EQ(store_->outboxLength(DecisionStore::kArchiveOutbox), 1u);
-  OutboxOptions full_options{"halves"};
+  EXPECT_EQ(uploader.runArchiveOnce(/*flush=*/true), 1u);
+  OutboxOptions full_options = options;
   full_options.archive_batch = 2;
   OutboxUploader full_side(*store_, reports, archive, metrics_, full_options);
-  EXPECT_EQ(full_side.runArchiveOnce(), 1u) << "a new uploader has no previous object to wait for";
   redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":5}"});
+  EXPECT_EQ(full_side.runArchiveOnce(), 1u);
   redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":6}"});
+  redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":7}"});
   EXPECT_EQ(full_side.runArchiveOnce(), 2u) << "a full object waited for the interval";
-  EXPECT_EQ(archive.list("archive/").size(), 3u);
+  EXPECT_EQ(archive.list("archive/").size(), 4u);
 
-  // Another holder gets nothing while this one holds the lease.
-  redis_->command({"LPUSH", std::string(DecisionStore::kReportsOutbox), "reports/b.txt\nreport b"});
+  // Each half has a lease of its own: another worker can hold the archive
+  // lease while this one uploads reports, and the reverse.
+  store_->releaseLeadership(OutboxUploader::kArchiveLease, "halves");
   OutboxUploader other(*store_, reports, archive, metrics_, OutboxOptions{"someone-else"});
-  EXPECT_EQ(other.runReportsOnce(), 0u);
-  EXPECT_EQ(other.runArchiveOnce(), 0u);
+  redis_->command({"LPUSH", std::string(DecisionStore::kArchiveOutbox), "{\"line\":8}"});
+  EXPECT_EQ(other.runArchiveOnce(), 1u);
+  EXPECT_EQ(uploader.runArchiveOnce(/*flush=*/true), 0u) << "two holders of the archive lease";
+  redis_->command({"LPUSH", std::string(DecisionStore::kReportsOutbox), "reports/b.txt\nreport b"});
+  EXPECT_EQ(other.runReportsOnce(), 0u) << "two holders of the report lease";
+  EXPECT_EQ(uploader.runReportsOnce(), 1u);
   std::filesystem::remove_all(root);
 }
 

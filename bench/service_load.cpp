@@ -423,6 +423,9 @@ int runS3Put(const Options& options) {
   s3.bucket = requiredEnv("TXGUARD_S3_BUCKET_REPORTS");
   s3.credentials.access_key_id = requiredEnv("TXGUARD_S3_ACCESS_KEY_ID");
   s3.credentials.secret_access_key = requiredEnv("TXGUARD_S3_SECRET_ACCESS_KEY");
+  s3.idle_connections = static_cast<std::size_t>(options.connections);
+  std::atomic<long long> retries{0};
+  s3.on_retry = [&retries](const txguard::S3RetryEvent&) { ++retries; };
   txguard::S3Store store(s3);
 
   const std::string body(static_cast<std::size_t>(options.bytes), 'r');
@@ -449,8 +452,8 @@ int runS3Put(const Options& options) {
   if (failed) return 1;
 
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  fmt::print("object_bytes={}\nconnections={}\nputs={}\nputs_per_second={:.0f}\n",
-             options.bytes, options.connections, puts.load(),
+  fmt::print("object_bytes={}\nconnections={}\nputs={}\nretries={}\nputs_per_second={:.0f}\n",
+             options.bytes, options.connections, puts.load(), retries.load(),
              static_cast<double>(puts.load()) / elapsed);
   return 0;
 }

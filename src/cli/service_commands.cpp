@@ -76,7 +76,10 @@ void logConfig(const ServiceConfig& config) {
                                      {"amqp_url", maskAmqpUrl(config.amqp_url)},
                                      {"s3_endpoint", config.s3_endpoint},
                                      {"model_name", config.model_name},
-                                     {"rules_file", config.rules_file}});
+                                     {"rules_file", config.rules_file},
+                                     {"reports_from", config.reports_from},
+                                     {"upload_concurrency",
+                                      std::to_string(config.upload_concurrency)}});
 }
 
 // Everything the api and worker processes share, built from the config.

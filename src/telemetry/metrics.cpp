@@ -82,7 +82,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Register(*registry_);
   archive_pending_bytes_ = &BuildGauge()
                                 .Name("txguard_archive_pending_bytes")
-                                .Help("Decision archive bytes not yet written to object storage")
+                                .Help("Bytes of archive lines and fraud reports waiting in the Redis outbox for object storage")
                                 .Register(*registry_)
                                 .Add({});
   reports_written_ = &BuildCounter()

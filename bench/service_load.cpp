@@ -27,11 +27,11 @@
 //     poll, so that measuring takes next to no CPU from what is measured.
 //
 //   service_load s3-put [--seconds S] [--connections C] [--bytes B]
-//     Raw PutObject rate of the stack's S3 endpoint (TXGUARD_S3_*): C
-//     threads each PUT objects of B bytes (default 1500, the size of a fraud
-//     report) under bench/ in the reports bucket, with txguard's own S3
-//     client, for S seconds. The worker writes one such object per reviewed
-//     or blocked transaction, so this rate bounds the reports per second.
+//     Raw PutObject rate of the stack's S3 endpoint (TXGUARD_S3_*). For S
+//     seconds, C threads PUT objects of B bytes (default 1500, the size of
+//     a fraud report) under bench/ in the reports bucket, with txguard's own
+//     S3 client. The worker writes one such object per reviewed or blocked
+//     transaction, so this rate bounds the reports per second.
 //
 //   service_load redis-memory [--pattern P]
 //     MEMORY USAGE of every key matching P (default txg:acct:*), through

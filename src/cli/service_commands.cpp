@@ -341,9 +341,9 @@ int runWorker() {
     runPasses(outbox_stop, runtime.metrics, "outbox",
               "archive upload failed; archive lines stay in redis", std::chrono::milliseconds(500),
               [&] { return uploader.runArchiveOnce(); });
-    // At shutdown the lines of the last seconds go out now, instead of
-    // waiting for the next lease holder, which may be hours away when the
-    // workers scale to zero. Bounded, because other workers keep adding.
+    // At shutdown the last lines go out now instead of waiting for the next
+    // lease holder, which may be hours away when workers scale to zero. At
+    // most 10 passes, because other workers keep adding lines.
     try {
       for (int pass = 0; pass < 10 && uploader.runArchiveOnce(/*flush=*/true) > 0; ++pass) {
       }

@@ -43,7 +43,7 @@ class DecisionService {
   // `cache` (optional, may be shared between threads) keeps the states
   // this service committed, so that a later call reads only the other
   // accounts from Redis. Decisions of `reports_from` or a stronger action
-  // get a fraud report; every flagged decision gets an alert.
+  // get a fraud report. Every flagged decision gets an alert.
   DecisionService(DecisionStore& store, const ScoringSetupSource& setups, Metrics& metrics,
                   AccountCache* cache = nullptr, Action reports_from = Action::kReview);
 
@@ -71,7 +71,7 @@ class DecisionService {
   Action reports_from_;
 };
 
-// The action named by TXGUARD_REPORTS_FROM ("review" or "block").
+// Returns the action named by TXGUARD_REPORTS_FROM ("review" or "block").
 Action reportsFromAction(std::string_view name);
 
 // Parses the action out of a stored decision JSON.

@@ -72,7 +72,14 @@ void OutboxUploader::putReports(const std::vector<std::string>& entries) {
     for (std::size_t i = next++; i < entries.size() && !failed; i = next++) {
       const std::string& entry = entries[i];
       const auto newline = entry.find('\n');
-      if (newline == std::string::npos) continue;  // cannot happen: the commit writes "<key>\n<body>"
+      if (newline == std::string::npos) {
+        // The commit script writes "<key>\n<body>", so only a foreign
+        // writer makes this. The entry is dropped with the pass, so log it.
+        log::limited(log::Level::kError, "malformed report entry dropped from the outbox",
+                     {{"entry_start", entry.substr(0, 64)}});
+        metrics_.errors("outbox").Increment();
+        continue;
+      }
       try {
         reports_.put(entry.substr(0, newline), std::string_view(entry).substr(newline + 1),
                      "text/plain; charset=utf-8");

@@ -19,8 +19,8 @@ struct OutboxOptions {
   // Archive lines per object: whole commits are added until the object
   // has this many lines or more.
   std::size_t archive_batch = 5000;
-  // A smaller archive object is written only this long after the previous
-  // one, so that light traffic does not make one tiny object per pass.
+  // Minimum time between two archive objects of fewer than archive_batch
+  // lines, so that light traffic does not make a tiny object per pass.
   std::chrono::milliseconds archive_interval{2000};
   std::size_t report_batch = 200;    // reports per pass
   // Report PUTs in flight at once. Each report is its own object, and one

@@ -148,7 +148,7 @@ TEST_F(DecisionServiceTest, RedeliveryKeepsFirstDecision) {
 
 TEST_F(DecisionServiceTest, ReportsFromBlockSkipsReviews) {
   DecisionService service(*store_, *setups_, metrics_, nullptr, Action::kBlock);
-  // Seven payments in one minute trip the burst rule (review); a payment
+  // Seven payments in one minute trip the burst rule (review). A payment
   // from another state ten minutes later trips the location rule (block).
   std::vector<Transaction> batch;
   for (int i = 0; i < 7; ++i) batch.push_back(transaction("b" + std::to_string(i), 0, "SP"));
